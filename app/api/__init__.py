@@ -1,0 +1,1 @@
+"""The REST edge: routers translate HTTP into domain calls and the results back."""

@@ -1,0 +1,81 @@
+"""FastAPI dependencies shared by every router: settings, the request's session, the principal, paging."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Query, Request
+from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.db.session import Database
+from app.domain.auth.tokens import decode_access_token
+from app.domain.errors import Unauthenticated
+from app.domain.pagination import DEFAULT_LIMIT, MAX_LIMIT, PageRequest
+from app.domain.principal import Principal
+from app.settings import Settings
+
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_database(request: Request) -> Database:
+    database: Database = request.app.state.database
+    return database
+
+
+def get_sessionmaker(
+    database: Annotated[Database, Depends(get_database)],
+) -> async_sessionmaker[AsyncSession]:
+    return database.sessionmaker
+
+
+async def get_session(database: Annotated[Database, Depends(get_database)]) -> AsyncIterator[AsyncSession]:
+    """One session per request: committed when the handler returns, rolled back on any error.
+
+    Used with ``scope="function"`` so the commit happens before the response is sent: a client never sees
+    a success for a write that then failed to commit.
+    """
+    async with database.sessionmaker() as session:
+        try:
+            yield session
+            await session.commit()
+        except BaseException:
+            await session.rollback()
+            raise
+
+
+def get_principal(
+    request: Request,
+    token: Annotated[str | None, Depends(oauth2_scheme)],
+    settings: Annotated[Settings, Depends(get_settings)],
+) -> Principal:
+    if not token:
+        raise Unauthenticated(
+            "Sign in first: send `Authorization: Bearer <access token>`.", "auth.missing_token"
+        )
+    principal = decode_access_token(settings, token)
+    request.scope.setdefault("state", {})["principal"] = principal.subject
+    return principal
+
+
+def get_page(
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page")] = DEFAULT_LIMIT,
+    cursor: Annotated[
+        str | None,
+        Query(max_length=1024, description="`next_cursor` of the previous page; omit for the first"),
+    ] = None,
+) -> PageRequest:
+    return PageRequest(limit=limit, cursor=cursor)
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+SessionmakerDep = Annotated[async_sessionmaker[AsyncSession], Depends(get_sessionmaker)]
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+PageDep = Annotated[PageRequest, Depends(get_page)]

@@ -1,0 +1,150 @@
+"""RFC 9457 problem details: every error leaves the service as ``application/problem+json``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import Response
+from sqlalchemy.exc import DBAPIError, OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.domain.errors import DomainError, FieldError
+from app.logging import logger
+
+PROBLEM_TYPE_BASE = "https://fupin.dev/problems/"
+PROBLEM_JSON = "application/problem+json"
+
+
+class ProblemResponse(Response):
+    media_type = PROBLEM_JSON
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content)
+
+
+def problem(
+    status: int,
+    title: str,
+    detail: str,
+    code: str,
+    *,
+    errors: list[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None,
+    request: Request | None = None,
+) -> ProblemResponse:
+    body: dict[str, Any] = {
+        "type": PROBLEM_TYPE_BASE + code,
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "code": code,
+    }
+    if errors:
+        body["errors"] = errors
+    if request is not None:
+        body["instance"] = request.url.path
+        request_id = request.scope.get("state", {}).get("request_id")
+        if request_id:
+            body["request_id"] = request_id
+    return ProblemResponse(body, status_code=status, headers=headers)
+
+
+def _field_error(error: FieldError) -> dict[str, Any]:
+    return {"loc": list(error.loc), "message": error.message, "code": error.code}
+
+
+async def domain_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, DomainError)
+    headers: dict[str, str] = {}
+    if "retry_after" in exc.extra:
+        headers["Retry-After"] = str(exc.extra["retry_after"])
+    if exc.status == 401:
+        headers["WWW-Authenticate"] = (
+            'Bearer error="invalid_token"' if exc.code == "auth.invalid_token" else "Bearer"
+        )
+    return problem(
+        exc.status,
+        exc.title,
+        exc.detail,
+        exc.code,
+        errors=[_field_error(e) for e in exc.errors],
+        headers=headers,
+        request=request,
+    )
+
+
+async def validation_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    errors = [
+        {
+            "loc": list(error.get("loc", ())),
+            "message": error.get("msg", "invalid"),
+            "code": error.get("type", "invalid"),
+        }
+        for error in exc.errors()
+    ]
+    return problem(
+        422,
+        "Invalid input",
+        f"{len(errors)} field(s) failed validation.",
+        "validation",
+        errors=errors,
+        request=request,
+    )
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    titles = {
+        404: "Not found",
+        405: "Method not allowed",
+        413: "Request too large",
+        415: "Unsupported media type",
+    }
+    title = titles.get(exc.status_code, "Error")
+    detail = exc.detail if isinstance(exc.detail, str) else title
+    return problem(
+        exc.status_code,
+        title,
+        detail,
+        f"http.{exc.status_code}",
+        headers=dict(exc.headers or {}),
+        request=request,
+    )
+
+
+async def database_unavailable(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, DBAPIError)
+    if not (isinstance(exc, OperationalError) or exc.connection_invalidated):
+        return await unexpected_error(request, exc)
+    logger.warning("database_unavailable", error=type(exc.orig).__name__ if exc.orig else type(exc).__name__)
+    return problem(
+        503,
+        "Service unavailable",
+        "The database is not reachable right now; nothing was changed. Try again shortly.",
+        "database.unavailable",
+        headers={"Retry-After": "5"},
+        request=request,
+    )
+
+
+async def unexpected_error(request: Request, exc: Exception) -> Response:
+    logger.exception("unhandled_error", exc_info=exc)
+    return problem(
+        500,
+        "Internal server error",
+        "Something went wrong on our side; the request id identifies it in the logs.",
+        "internal",
+        request=request,
+    )
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(DomainError, domain_error)
+    app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(DBAPIError, database_unavailable)
+    app.add_exception_handler(Exception, unexpected_error)

@@ -1,0 +1,1 @@
+"""Pydantic models of the REST API: separate input (``extra="forbid"``) and output models."""

@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import Field, StringConstraints
+
+from app.api.schemas.common import InputModel, PatchModel, ReadModel, RegionCodeStr
+from app.domain.principal import Role
+
+Username = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.@-]{2,64}$")]
+DisplayName = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+Password = Annotated[str, StringConstraints(min_length=1, max_length=256, strip_whitespace=False)]
+Roles = Annotated[list[Role], Field(min_length=1, max_length=len(Role))]
+
+
+class UserCreate(InputModel):
+    username: Username
+    display_name: DisplayName
+    region_code: RegionCodeStr
+    roles: Roles
+    password: Password = Field(description="At least 8 characters")
+    has_personal_data_grant: bool = Field(False, description="May read unmasked personal data (个人信息授权)")
+    is_active: bool = True
+
+
+class UserUpdate(PatchModel):
+    display_name: DisplayName | None = None
+    region_code: RegionCodeStr | None = None
+    roles: Roles | None = None
+    password: Password | None = Field(None, description="Sets a new password and ends the user's sessions")
+    has_personal_data_grant: bool | None = None
+    is_active: bool | None = Field(None, description="false disables sign-in and ends the user's sessions")
+
+
+class UserRead(ReadModel):
+    id: uuid.UUID
+    username: str
+    display_name: str
+    region_code: str
+    roles: list[Role]
+    has_personal_data_grant: bool
+    is_active: bool
+    password_changed_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class ClientCreate(InputModel):
+    name: DisplayName
+    region_code: RegionCodeStr
+    roles: Roles = Field(default_factory=lambda: [Role.DATA_CONSUMER])
+
+
+class ClientUpdate(PatchModel):
+    name: DisplayName | None = None
+    region_code: RegionCodeStr | None = None
+    roles: Roles | None = None
+    is_active: bool | None = None
+
+
+class ClientRead(ReadModel):
+    id: uuid.UUID
+    client_id: str
+    name: str
+    region_code: str
+    roles: list[Role]
+    is_active: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+class ClientWithSecretRead(ClientRead):
+    client_secret: str = Field(description="Shown once: store it now, it cannot be read again")

@@ -1,0 +1,258 @@
+"""The `fupin` command: serve, migrate, import regions, manage users and clients, export the OpenAPI file.
+
+Commands act as the installation's operator (nationwide, every role): whoever can run them can reach the
+database anyway. People and scripts without that access use the API, where scope applies.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import json
+import uuid
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+import typer
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db.migrate import upgrade
+from app.db.session import create_database
+from app.domain.errors import DomainError
+from app.domain.principal import Role
+from app.domain.system import system_principal
+from app.settings import Settings
+
+T = TypeVar("T")
+
+cli = typer.Typer(
+    help="Fupin (扶贫): targeted poverty alleviation backbone API.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+db_cli = typer.Typer(help="Database schema.", no_args_is_help=True)
+regions_cli = typer.Typer(help="The region tree.", no_args_is_help=True)
+users_cli = typer.Typer(help="People who sign in.", no_args_is_help=True)
+clients_cli = typer.Typer(help="Machine clients (client credentials).", no_args_is_help=True)
+openapi_cli = typer.Typer(help="The OpenAPI description.", no_args_is_help=True)
+demo_cli = typer.Typer(help="Demo data.", no_args_is_help=True)
+for sub, name in (
+    (db_cli, "db"),
+    (regions_cli, "regions"),
+    (users_cli, "users"),
+    (clients_cli, "clients"),
+    (openapi_cli, "openapi"),
+    (demo_cli, "demo"),
+):
+    cli.add_typer(sub, name=name)
+
+DEFAULT_OPENAPI_PATH = Path("openapi/openapi.json")
+
+
+def _in_session(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """Run one unit of work in a transaction of its own; domain errors end the command with their detail."""
+
+    async def run() -> T:
+        database = create_database(Settings())
+        try:
+            async with database.sessionmaker() as session, session.begin():
+                return await work(session)
+        finally:
+            await database.dispose()
+
+    try:
+        return asyncio.run(run())
+    except DomainError as error:
+        typer.secho(f"error: {error.detail}", fg=typer.colors.RED, err=True)
+        for field_error in error.errors:
+            typer.echo(f"  {'.'.join(map(str, field_error.loc))}: {field_error.message}", err=True)
+        raise typer.Exit(1) from None
+
+
+def _roles(value: str) -> list[Role]:
+    try:
+        return [Role(role.strip()) for role in value.split(",") if role.strip()]
+    except ValueError:
+        raise typer.BadParameter(f"roles are a comma-separated subset of: {', '.join(Role)}") from None
+
+
+# db ------------------------------------------------------------------------------------------------------
+
+
+@db_cli.command("upgrade")
+def db_upgrade(revision: Annotated[str, typer.Option(help="Target revision")] = "head") -> None:
+    """Apply the migrations to the database of FUPIN_DATABASE_URL."""
+    settings = Settings()
+    if settings.is_sqlite:
+        settings.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+    upgrade(settings.database_url, revision)
+    typer.echo(f"database at {revision}")
+
+
+# serve ---------------------------------------------------------------------------------------------------
+
+
+@cli.command()
+def serve(
+    demo: Annotated[bool, typer.Option(help="Migrate, load the demo county and users, then serve")] = False,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    workers: Annotated[int, typer.Option(min=1)] = 1,
+) -> None:
+    """Serve the API (Swagger UI at /docs)."""
+    import uvicorn
+
+    if demo:
+        db_upgrade("head")
+        _load_demo()
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=True,
+        timeout_graceful_shutdown=30,
+        log_config=None,
+    )
+
+
+# demo ----------------------------------------------------------------------------------------------------
+
+
+def _load_demo() -> None:
+    from app.domain.demo import DEMO_PASSWORD, DEMO_USERS, load_demo
+
+    created = _in_session(load_demo)
+    typer.echo(f"demo data loaded ({created} users created). Sign in at /docs (Authorize) with:")
+    for user in DEMO_USERS:
+        typer.echo(
+            f"  {user.username:<10} / {DEMO_PASSWORD:<5} {', '.join(user.roles):<70} {user.region_code}"
+        )
+
+
+@demo_cli.command("load")
+def demo_load() -> None:
+    """Load the demo county (秦安县) and demo users, all with the password `demo`."""
+    _load_demo()
+
+
+# regions -------------------------------------------------------------------------------------------------
+
+
+@regions_cli.command("import")
+def regions_import(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)]) -> None:
+    """Import a `code,name` CSV; idempotent, all or nothing."""
+    from app.domain.regions.service import import_region_file
+
+    data = file.read_bytes()
+    report = _in_session(lambda session: import_region_file(session, system_principal(), data))
+    typer.echo(f"created {report.created}, renamed {report.updated}, unchanged {report.unchanged}")
+
+
+# users ---------------------------------------------------------------------------------------------------
+
+
+@users_cli.command("create")
+def users_create(
+    username: Annotated[str, typer.Option()],
+    region: Annotated[str, typer.Option(help="12-digit region code of the user's scope")],
+    roles: Annotated[str, typer.Option(help=f"Comma-separated: {', '.join(Role)}")],
+    display_name: Annotated[str | None, typer.Option()] = None,
+    password: Annotated[
+        str | None, typer.Option(help="Read from the prompt when omitted", envvar="FUPIN_NEW_PASSWORD")
+    ] = None,
+    personal_data: Annotated[bool, typer.Option(help="Grant reading unmasked personal data")] = False,
+) -> None:
+    """Create a user."""
+    from app.domain.users.service import NewUser, create_user
+
+    if password is None:
+        password = getpass.getpass("password: ")
+    new = NewUser(
+        username=username,
+        display_name=display_name or username,
+        region_code=region,
+        roles=_roles(roles),
+        password=password,
+        has_personal_data_grant=personal_data,
+    )
+    user = _in_session(lambda session: create_user(session, system_principal(), new))
+    typer.echo(f"created user {user.username} ({user.id})")
+
+
+@users_cli.command("list")
+def users_list(region: Annotated[str | None, typer.Option(help="Only this region's subtree")] = None) -> None:
+    """List users (500 at most)."""
+    from app.domain.pagination import PageRequest
+    from app.domain.users.service import list_users
+
+    page = _in_session(
+        lambda session: list_users(session, system_principal(), PageRequest(500), region=region)
+    )
+    for user in page.items:
+        state = "active" if user.is_active else "disabled"
+        typer.echo(f"{user.id}  {user.username:<16} {user.region_code}  {state:<8} {','.join(user.roles)}")
+
+
+@users_cli.command("set")
+def users_set(
+    user_id: Annotated[uuid.UUID, typer.Argument()],
+    active: Annotated[bool | None, typer.Option("--active/--disabled")] = None,
+    roles: Annotated[str | None, typer.Option()] = None,
+    reset_password: Annotated[bool, typer.Option(help="Prompt for a new password")] = False,
+) -> None:
+    """Enable or disable a user, change their roles or reset their password (ends their sessions)."""
+    from app.domain.users.service import update_user
+
+    changes: dict[str, object] = {}
+    if active is not None:
+        changes["is_active"] = active
+    if roles is not None:
+        changes["roles"] = _roles(roles)
+    if reset_password:
+        changes["password"] = getpass.getpass("new password: ")
+    user = _in_session(lambda session: update_user(session, system_principal(), user_id, changes))
+    typer.echo(f"updated user {user.username}")
+
+
+# clients -------------------------------------------------------------------------------------------------
+
+
+@clients_cli.command("create")
+def clients_create(
+    name: Annotated[str, typer.Option()],
+    region: Annotated[str, typer.Option(help="12-digit region code of the client's scope")],
+    roles: Annotated[str, typer.Option()] = Role.DATA_CONSUMER.value,
+) -> None:
+    """Register a machine client; prints its id and secret (shown once)."""
+    from app.domain.users.service import NewClient, create_client
+
+    new = NewClient(name=name, region_code=region, roles=_roles(roles))
+    created = _in_session(lambda session: create_client(session, system_principal(), new))
+    typer.echo(f"client_id={created.client.client_id}\nclient_secret={created.client_secret}")
+
+
+# openapi -------------------------------------------------------------------------------------------------
+
+
+def openapi_document() -> str:
+    from app.main import create_app
+
+    settings = Settings(
+        database_url="sqlite+aiosqlite:///:memory:", jwt_secret="x" * 32, jwt_algorithm="HS256"
+    )
+    return json.dumps(create_app(settings, check_schema=False).openapi(), ensure_ascii=False, indent=2) + "\n"
+
+
+@openapi_cli.command("export")
+def openapi_export(output: Annotated[Path, typer.Option()] = DEFAULT_OPENAPI_PATH) -> None:
+    """Write the OpenAPI document (openapi/openapi.json, checked for drift by the tests)."""
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(openapi_document(), encoding="utf-8")
+    typer.echo(f"wrote {output}")
+
+
+def main() -> None:
+    cli()

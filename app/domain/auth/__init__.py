@@ -1,0 +1,1 @@
+"""Authentication: passwords, JWT access tokens, refresh tokens and login throttling."""

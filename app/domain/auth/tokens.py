@@ -1,0 +1,92 @@
+"""JWT access tokens, behind one small module (python-jose).
+
+Every token is verified with an explicit algorithm list (the configured one only), and must carry
+``exp``, ``iat``, ``sub``, ``aud`` and ``iss``. Anything malformed, tampered, expired, not yet valid or
+meant for another audience or issuer raises :class:`InvalidToken`, which the API answers with 401.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from jose import jwt
+from jose.exceptions import JOSEError
+
+from app.domain.errors import Unauthenticated
+from app.domain.principal import Principal, Role
+from app.domain.regions.codes import is_valid_code
+from app.settings import Settings
+
+_REQUIRED = ("exp", "iat", "sub", "aud", "iss")
+
+
+class InvalidToken(Unauthenticated):
+    def __init__(self, detail: str = "The access token is invalid or expired; sign in again.") -> None:
+        super().__init__(detail, "auth.invalid_token")
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    token: str
+    expires_in: int
+
+
+def issue_access_token(settings: Settings, principal: Principal, *, personal_data: bool) -> IssuedToken:
+    now = datetime.now(UTC)
+    ttl = settings.access_token_ttl_seconds
+    claims = {
+        "iss": settings.jwt_issuer,
+        "aud": settings.jwt_audience,
+        "sub": principal.subject,
+        "iat": int(now.timestamp()),
+        "nbf": int(now.timestamp()),
+        "exp": int((now + timedelta(seconds=ttl)).timestamp()),
+        "jti": uuid.uuid4().hex,
+        "name": principal.name,
+        "region": principal.region_code,
+        "roles": sorted(principal.roles),
+        "pd": personal_data,
+    }
+    token = jwt.encode(claims, settings.signing_key, algorithm=settings.jwt_algorithm)
+    return IssuedToken(token, ttl)
+
+
+def decode_access_token(settings: Settings, token: str) -> Principal:
+    try:
+        header = jwt.get_unverified_header(token)
+        if header.get("alg") != settings.jwt_algorithm:
+            raise InvalidToken()
+        claims: dict[str, Any] = jwt.decode(
+            token,
+            settings.verification_key,
+            algorithms=[settings.jwt_algorithm],
+            audience=settings.jwt_audience,
+            issuer=settings.jwt_issuer,
+            options={f"require_{claim}": True for claim in _REQUIRED},
+        )
+        return _principal_from_claims(claims)
+    except InvalidToken:
+        raise
+    except (JOSEError, KeyError, TypeError, ValueError, AttributeError):
+        raise InvalidToken() from None
+
+
+def _principal_from_claims(claims: dict[str, Any]) -> Principal:
+    kind, _, raw_id = str(claims["sub"]).partition(":")
+    region = claims["region"]
+    roles = claims["roles"]
+    if kind not in ("user", "client") or not isinstance(region, str) or not is_valid_code(region):
+        raise InvalidToken()
+    if not isinstance(roles, list) or not all(isinstance(role, str) for role in roles):
+        raise InvalidToken()
+    return Principal.build(
+        kind="user" if kind == "user" else "client",
+        id=uuid.UUID(raw_id),
+        name=str(claims["name"]),
+        region_code=region,
+        roles=[Role(role) for role in roles],
+        has_personal_data_grant=claims.get("pd") is True,
+    )

@@ -1,0 +1,119 @@
+"""Who is asking: a user or a machine client, with roles, a scope (region prefix) and permissions."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Literal
+
+from app.domain.regions.codes import region_prefix
+
+
+class Role(StrEnum):
+    VILLAGE_CLERK = "village_clerk"  # 村级录入员, 第一书记
+    TOWNSHIP_REVIEWER = "township_reviewer"  # 乡镇审核
+    COUNTY_OFFICER = "county_officer"  # 县扶贫办
+    FINANCE_OFFICER = "finance_officer"  # 财政/资金
+    INSPECTOR = "inspector"  # 督查
+    DATA_CONSUMER = "data_consumer"  # 省级系统, dashboards, scripts
+    ADMIN = "admin"
+
+
+class Permission(StrEnum):
+    REGIONS_READ = "regions:read"
+    REGIONS_WRITE = "regions:write"
+    USERS_READ = "users:read"
+    USERS_MANAGE = "users:manage"
+    CLIENTS_MANAGE = "clients:manage"
+    PERSONAL_DATA_READ = "personal_data:read"
+
+
+# "Everything below, plus ...": a township reviewer may do what a village clerk may, and so on up.
+IMPLIED_ROLES: dict[Role, frozenset[Role]] = {
+    Role.TOWNSHIP_REVIEWER: frozenset({Role.VILLAGE_CLERK}),
+    Role.COUNTY_OFFICER: frozenset({Role.TOWNSHIP_REVIEWER, Role.VILLAGE_CLERK}),
+}
+
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.VILLAGE_CLERK: frozenset({Permission.REGIONS_READ}),
+    Role.TOWNSHIP_REVIEWER: frozenset({Permission.REGIONS_READ}),
+    Role.COUNTY_OFFICER: frozenset({Permission.REGIONS_READ, Permission.USERS_READ, Permission.USERS_MANAGE}),
+    Role.FINANCE_OFFICER: frozenset({Permission.REGIONS_READ}),
+    Role.INSPECTOR: frozenset(
+        {Permission.REGIONS_READ, Permission.USERS_READ, Permission.PERSONAL_DATA_READ}
+    ),
+    Role.DATA_CONSUMER: frozenset({Permission.REGIONS_READ}),
+    Role.ADMIN: frozenset(
+        {
+            Permission.REGIONS_READ,
+            Permission.REGIONS_WRITE,
+            Permission.USERS_READ,
+            Permission.USERS_MANAGE,
+            Permission.CLIENTS_MANAGE,
+        }
+    ),
+}
+
+
+def effective_roles(roles: Iterable[str]) -> frozenset[Role]:
+    """The roles held, with the ones they imply."""
+    held = {Role(role) for role in roles}
+    for role in list(held):
+        held |= IMPLIED_ROLES.get(role, frozenset())
+    return frozenset(held)
+
+
+def permissions_of(roles: Iterable[str], *, has_personal_data_grant: bool = False) -> frozenset[Permission]:
+    granted: set[Permission] = set()
+    for role in effective_roles(roles):
+        granted |= ROLE_PERMISSIONS[role]
+    if has_personal_data_grant:
+        granted.add(Permission.PERSONAL_DATA_READ)
+    return frozenset(granted)
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    kind: Literal["user", "client"]
+    id: uuid.UUID
+    name: str  # username or client id
+    region_code: str
+    roles: frozenset[Role]
+    permissions: frozenset[Permission]
+
+    @property
+    def subject(self) -> str:
+        return f"{self.kind}:{self.id}"
+
+    @property
+    def scope_prefix(self) -> str:
+        return region_prefix(self.region_code)
+
+    def can(self, permission: Permission) -> bool:
+        return permission in self.permissions
+
+    def holds(self, role: Role) -> bool:
+        return role in effective_roles(self.roles)
+
+    @classmethod
+    def build(
+        cls,
+        *,
+        kind: Literal["user", "client"],
+        id: uuid.UUID,
+        name: str,
+        region_code: str,
+        roles: Iterable[str],
+        has_personal_data_grant: bool = False,
+    ) -> Principal:
+        role_set = frozenset(Role(role) for role in roles)
+        return cls(
+            kind=kind,
+            id=id,
+            name=name,
+            region_code=region_code,
+            roles=role_set,
+            permissions=permissions_of(role_set, has_personal_data_grant=has_personal_data_grant),
+        )

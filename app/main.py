@@ -1,0 +1,64 @@
+"""The application factory: routers, middleware, error handlers and the database's lifetime."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from app import __version__
+from app.api import auth, clients, health, me, problems, regions, users
+from app.api.middleware import RequestContextMiddleware
+from app.db.migrate import ensure_schema_current
+from app.db.session import create_database
+from app.logging import configure_logging, logger
+from app.settings import Settings
+
+DESCRIPTION = """
+Fupin (扶贫) is the backbone API of a targeted poverty alleviation information system: regions, users,
+households, responsibility chains, assistance plans and funds. Every caller sees only the part of the region
+tree their account belongs to.
+
+**Signing in**: use *Authorize* with a username and password (the demo users' password is `demo`), or get a
+token from `POST /api/v1/auth/token`. Errors are RFC 9457 `application/problem+json`; lists are paged with
+`limit` and `cursor`.
+"""
+
+
+def create_app(settings: Settings | None = None, *, check_schema: bool = True) -> FastAPI:
+    settings = settings or Settings()
+    configure_logging(settings.log_level, json=settings.log_json)
+    # Fail at start-up, not on the first request, when a key or secret is missing.
+    _ = settings.signing_key, settings.verification_key
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        database = create_database(settings)
+        try:
+            if check_schema:
+                await ensure_schema_current(database.engine)
+            app.state.database = database
+            logger.info("started", database=database.engine.dialect.name, version=__version__)
+            yield
+        finally:
+            await database.dispose()
+
+    app = FastAPI(
+        title="Fupin API",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        swagger_ui_parameters={"persistAuthorization": True},
+    )
+    app.state.settings = settings
+    for router in (health.router, auth.router, me.router, regions.router, users.router, clients.router):
+        app.include_router(router)
+    problems.install(app)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["*"], allow_headers=["*"]
+        )
+    app.add_middleware(RequestContextMiddleware)
+    return app
