@@ -10,7 +10,7 @@ T = TypeVar("T")
 
 RegionCodeStr = Annotated[
     str,
-    StringConstraints(pattern=r"^\d{12}$"),
+    StringConstraints(pattern=r"^[0-9]{12}$"),
     Field(description="12-digit statistical division code (统计用区划代码)", examples=["620522100201"]),
 ]
 

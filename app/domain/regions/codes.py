@@ -25,7 +25,7 @@ GROUPS: tuple[tuple[Level, int], ...] = (
     ("village", 12),
 )
 LEVELS: tuple[Level, ...] = ("national", *(level for level, _ in GROUPS))
-_DIGITS = re.compile(r"\d{12}")
+_DIGITS = re.compile(r"[0-9]{12}")
 _PREFIX_LENGTHS = {0, *(end for _, end in GROUPS)}
 
 

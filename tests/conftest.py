@@ -1,0 +1,255 @@
+"""Test fixtures: one migrated database per run (SQLite file, or PostgreSQL from FUPIN_TEST_DATABASE_URL),
+emptied before every test; the app over httpx's ASGI transport; a small region tree; a principal per role.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import tempfile
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import delete, text
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+
+from app.db.base import Base, utcnow
+from app.db.migrate import upgrade
+from app.db.models import ApiClient, Region, User
+from app.db.session import Database, create_database
+from app.domain.auth.passwords import hash_password
+from app.domain.auth.tokens import issue_access_token
+from app.domain.principal import Principal, Role
+from app.domain.regions import codes
+from app.main import create_app
+from app.settings import Settings
+
+TEST_SECRET = "test-secret-" + "x" * 40
+PASSWORD = "correct horse battery"  # noqa: S105
+# Hashed once: argon2 is deliberately slow, and most fixtures need some password.
+PASSWORD_HASH = hash_password(PASSWORD)
+
+
+def _database_url(tmp: Path) -> str:
+    url = os.environ.get("FUPIN_TEST_DATABASE_URL")
+    return url or f"sqlite+aiosqlite:///{tmp / 'test.db'}"
+
+
+@pytest.fixture(scope="session")
+def database_url() -> Iterator[str]:
+    with tempfile.TemporaryDirectory(prefix="fupin-test-") as tmp:
+        yield _database_url(Path(tmp))
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str) -> Settings:
+    return Settings(
+        database_url=database_url,
+        jwt_secret=TEST_SECRET,
+        jwt_algorithm="HS256",
+        log_json=True,
+        log_level="WARNING",
+        database_pool_size=5,
+    )
+
+
+async def _reset_schema(url: str) -> None:
+    """Start PostgreSQL runs from an empty schema, so the migrations themselves are what is tested."""
+    if not url.startswith("postgresql"):
+        return
+    engine = create_async_engine(url)
+    async with engine.begin() as connection:
+        await connection.execute(text("DROP SCHEMA public CASCADE"))
+        await connection.execute(text("CREATE SCHEMA public"))
+    await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+async def migrated(database_url: str) -> str:
+    await _reset_schema(database_url)
+    await asyncio.to_thread(upgrade, database_url)
+    return database_url
+
+
+@pytest.fixture(scope="session")
+async def database(settings: Settings, migrated: str) -> AsyncIterator[Database]:
+    db = create_database(settings)
+    yield db
+    await db.dispose()
+
+
+async def _empty_tables(db: Database) -> None:
+    tables = [table for table in reversed(Base.metadata.sorted_tables) if table.name != "regions"]
+    async with db.engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            await connection.execute(text(f"TRUNCATE {', '.join(t.name for t in tables)} CASCADE"))
+        else:
+            for table in tables:
+                await connection.execute(delete(table))
+        # The national root is data of the first migration: keep it.
+        for level in reversed(codes.LEVELS[1:]):
+            await connection.execute(delete(Region.__table__).where(Region.__table__.c.level == level))
+
+
+@pytest.fixture
+async def db(database: Database) -> AsyncIterator[Database]:
+    await _empty_tables(database)
+    yield database
+
+
+@pytest.fixture
+async def session(db: Database) -> AsyncIterator[AsyncSession]:
+    async with db.sessionmaker() as s:
+        yield s
+
+
+@pytest.fixture(scope="session")
+async def app(settings: Settings, database: Database) -> AsyncIterator[FastAPI]:
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture
+async def client(app: FastAPI, db: Database) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False, client=("203.0.113.7", 50000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        yield http
+
+
+# The region tree every scope test uses: a county with 2 townships of 2 villages each, and a
+# neighbouring county that nobody in the tree may see.
+PROVINCE = "620000000000"
+PREFECTURE = "620500000000"
+COUNTY = "620522000000"
+TOWNSHIP_A, TOWNSHIP_B = "620522100000", "620522101000"
+VILLAGE_A1, VILLAGE_A2 = "620522100201", "620522100202"
+VILLAGE_B1, VILLAGE_B2 = "620522101201", "620522101202"
+OTHER_COUNTY, OTHER_TOWNSHIP, OTHER_VILLAGE = "620521000000", "620521100000", "620521100201"
+TREE = {
+    PROVINCE: "甘肃省",
+    PREFECTURE: "天水市",
+    COUNTY: "秦安县",
+    TOWNSHIP_A: "兴国镇",
+    TOWNSHIP_B: "郭嘉镇",
+    VILLAGE_A1: "王家庄村",
+    VILLAGE_A2: "李家湾村",
+    VILLAGE_B1: "张家沟村",
+    VILLAGE_B2: "刘家河村",
+    OTHER_COUNTY: "清水县",
+    OTHER_TOWNSHIP: "永清镇",
+    OTHER_VILLAGE: "赵家坪村",
+}
+
+
+async def store_tree(db: Database) -> None:
+    now = utcnow()
+    async with db.sessionmaker() as s, s.begin():
+        for code, name in sorted(TREE.items(), key=lambda item: len(codes.region_prefix(item[0]))):
+            s.add(
+                Region(
+                    code=code,
+                    name=name,
+                    level=codes.level_of(code),
+                    parent_code=codes.parent_of(code),
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+            await s.flush()
+
+
+@pytest.fixture
+async def tree(db: Database) -> dict[str, str]:
+    await store_tree(db)
+    return TREE
+
+
+@dataclass
+class Account:
+    """A stored user with a signed access token."""
+
+    user: User
+    principal: Principal
+    token: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+async def make_user(
+    db: Database,
+    settings: Settings,
+    *,
+    region_code: str,
+    roles: list[Role] | list[str],
+    username: str | None = None,
+    has_personal_data_grant: bool = False,
+    is_active: bool = True,
+) -> Account:
+    user = User(
+        id=uuid.uuid4(),
+        username=username or f"u{uuid.uuid4().hex[:12]}",
+        display_name="测试用户",
+        region_code=region_code,
+        roles=sorted(str(role) for role in roles),
+        has_personal_data_grant=has_personal_data_grant,
+        password_hash=PASSWORD_HASH,
+        password_changed_at=utcnow(),
+        is_active=is_active,
+    )
+    async with db.sessionmaker() as s, s.begin():
+        s.add(user)
+    principal = Principal.build(
+        kind="user",
+        id=user.id,
+        name=user.username,
+        region_code=region_code,
+        roles=user.roles,
+        has_personal_data_grant=has_personal_data_grant,
+    )
+    token = issue_access_token(settings, principal, personal_data=has_personal_data_grant).token
+    return Account(user, principal, token)
+
+
+async def make_client(
+    db: Database, *, region_code: str, roles: list[str], secret: str = PASSWORD, is_active: bool = True
+) -> ApiClient:
+    api_client = ApiClient(
+        id=uuid.uuid4(),
+        client_id=f"fpc_{uuid.uuid4().hex[:16]}",
+        name="测试客户端",
+        region_code=region_code,
+        roles=roles,
+        secret_hash=PASSWORD_HASH if secret == PASSWORD else hash_password(secret),
+        is_active=is_active,
+    )
+    async with db.sessionmaker() as s, s.begin():
+        s.add(api_client)
+    return api_client
+
+
+@pytest.fixture
+def account_factory(db: Database, settings: Settings):  # type: ignore[no-untyped-def]
+    async def factory(region_code: str, *roles: Role | str, **kwargs) -> Account:  # type: ignore[no-untyped-def]
+        return await make_user(db, settings, region_code=region_code, roles=list(roles), **kwargs)
+
+    return factory
+
+
+def assert_problem(response: httpx.Response, status: int, code: str | None = None) -> dict:  # type: ignore[type-arg]
+    """The response is an RFC 9457 problem with this status (and code, when given)."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json"), response.headers
+    body = response.json()
+    assert {"type", "title", "status", "detail"} <= body.keys(), body
+    assert body["status"] == status
+    if code is not None:
+        assert body["code"] == code, body
+    return body
