@@ -9,6 +9,7 @@ import uuid
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.api.problems import problem
 from app.logging import logger
 
 _VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
@@ -29,18 +30,33 @@ class RequestContextMiddleware:
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(request_id=request_id)
         status = 500
+        status_sent = False
         started = time.perf_counter()
 
         async def send_with_id(message: Message) -> None:
-            nonlocal status
+            nonlocal status, status_sent
             if message["type"] == "http.response.start":
-                status = message["status"]
+                status, status_sent = message["status"], True
                 message.setdefault("headers", [])
                 message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
             await send(message)
 
         try:
             await self.app(scope, receive, send_with_id)
+        except Exception as exc:
+            # Anything no handler turned into a response: answer a generic problem, never a trace.
+            if status_sent:
+                raise
+            logger.exception("unhandled_error", exc_info=exc)
+            response = problem(
+                500,
+                "Internal server error",
+                "Something went wrong on our side; the request id identifies it in the logs.",
+                "internal",
+                instance=scope["path"],
+                request_id=request_id,
+            )
+            await response(scope, receive, send_with_id)
         finally:
             logger.info(
                 "request",

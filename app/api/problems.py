@@ -8,7 +8,8 @@ import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.domain.errors import DomainError, FieldError
@@ -34,6 +35,8 @@ def problem(
     errors: list[dict[str, Any]] | None = None,
     headers: dict[str, str] | None = None,
     request: Request | None = None,
+    instance: str | None = None,
+    request_id: str | None = None,
 ) -> ProblemResponse:
     body: dict[str, Any] = {
         "type": PROBLEM_TYPE_BASE + code,
@@ -45,10 +48,12 @@ def problem(
     if errors:
         body["errors"] = errors
     if request is not None:
-        body["instance"] = request.url.path
+        instance = request.url.path
         request_id = request.scope.get("state", {}).get("request_id")
-        if request_id:
-            body["request_id"] = request_id
+    if instance:
+        body["instance"] = instance
+    if request_id:
+        body["request_id"] = request_id
     return ProblemResponse(body, status_code=status, headers=headers)
 
 
@@ -116,11 +121,19 @@ async def http_error(request: Request, exc: Exception) -> Response:
     )
 
 
-async def database_unavailable(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, DBAPIError)
-    if not (isinstance(exc, OperationalError) or exc.connection_invalidated):
+def is_database_unavailable(exc: BaseException) -> bool:
+    """Connection refused, dropped or timed out, the server shutting down, the pool exhausted: a
+    condition of the moment, not of the request (503, retry), unlike a bad statement (500)."""
+    if isinstance(exc, DBAPIError):
+        return isinstance(exc, OperationalError | InterfaceError) or exc.connection_invalidated
+    return isinstance(exc, OSError | PoolTimeout | TimeoutError)
+
+
+async def database_error(request: Request, exc: Exception) -> Response:
+    if not is_database_unavailable(exc):
         return await unexpected_error(request, exc)
-    logger.warning("database_unavailable", error=type(exc.orig).__name__ if exc.orig else type(exc).__name__)
+    cause = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+    logger.warning("database_unavailable", error=type(cause).__name__)
     return problem(
         503,
         "Service unavailable",
@@ -146,5 +159,5 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, domain_error)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
-    app.add_exception_handler(DBAPIError, database_unavailable)
-    app.add_exception_handler(Exception, unexpected_error)
+    for database_failure in (DBAPIError, OSError, PoolTimeout, TimeoutError):
+        app.add_exception_handler(database_failure, database_error)

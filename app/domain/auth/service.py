@@ -66,7 +66,8 @@ async def password_grant(
     keys = throttle.ThrottleKeys(username, address)
     async with sessions() as session, session.begin():
         await throttle.ensure_not_locked(session, settings, keys)
-        user = await session.scalar(select(User).where(User.username == username))
+        # scope: signing in comes before there is a principal to scope by
+        user = await session.scalar(select(User).where(User.username == username))  # scope: sign-in
         if user is not None and user.is_active and verify_password(user.password_hash, password):
             await throttle.record_success(session, settings, keys)
             return await _grant_for_user(session, settings, user, family_id=uuid.uuid4())
@@ -88,7 +89,8 @@ async def client_credentials_grant(
     keys = throttle.ThrottleKeys(f"client:{client_id}", address)
     async with sessions() as session, session.begin():
         await throttle.ensure_not_locked(session, settings, keys)
-        client = await session.scalar(select(ApiClient).where(ApiClient.client_id == client_id))
+        by_client_id = select(ApiClient).where(ApiClient.client_id == client_id)  # scope: sign-in
+        client = await session.scalar(by_client_id)
         if client is not None and client.is_active and verify_password(client.secret_hash, client_secret):
             await throttle.record_success(session, settings, keys)
             issued = issue_access_token(settings, client_principal(client), personal_data=False)
@@ -117,7 +119,7 @@ async def refresh_grant(session: AsyncSession, settings: Settings, *, refresh_to
             await _revoke(session, RefreshToken.family_id == stored.family_id, "reuse_detected")
             await session.commit()  # the revocation must stand although the request fails
         raise invalid
-    user = await session.get(User, stored.user_id)
+    user = await session.get(User, stored.user_id)  # scope: the refresh token's owner
     if user is None or not user.is_active:
         raise invalid
     stored.revoked_at, stored.revoked_reason = now, "rotated"

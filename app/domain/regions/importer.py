@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from app.domain.errors import FieldError, InvalidInput
@@ -34,6 +35,17 @@ def decode_text(data: bytes) -> str:
 
 def parse_region_csv(data: bytes) -> list[RegionRow]:
     reader = csv.reader(io.StringIO(decode_text(data)))
+    try:
+        return _parse_rows(reader)
+    except csv.Error as problem:  # e.g. a cell over the csv module's field limit
+        raise InvalidInput(
+            f"The file is not readable as CSV near line {reader.line_num}; nothing was imported.",
+            "region.import.csv",
+            errors=[FieldError(("file", reader.line_num), str(problem), "csv")],
+        ) from None
+
+
+def _parse_rows(reader: Iterator[list[str]]) -> list[RegionRow]:
     header = next(reader, None)
     if header is None or [column.strip().lower() for column in header[:2]] != ["code", "name"]:
         raise InvalidInput(

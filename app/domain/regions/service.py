@@ -101,11 +101,9 @@ async def import_regions(
     }
     parents = {codes.parent_of(row.code) for row in rows} - in_file - set(existing)
     parents.discard(None)
-    stored_parents = set(
-        (
-            await session.scalars(select(Region.code).where(Region.code.in_(parents)))
-        ).all()  # scope: parent check
-    )
+    # scope: parents may lie above the caller's scope (a county admin adds townships under the county)
+    parent_lookup = select(Region.code).where(Region.code.in_(parents))  # scope: see above
+    stored_parents = set((await session.scalars(parent_lookup)).all())
     for row in rows:
         parent = codes.parent_of(row.code)
         if (
