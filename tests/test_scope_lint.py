@@ -74,5 +74,9 @@ def test_no_statement_over_a_region_bound_table_outside_the_scope_module() -> No
 
 
 def test_the_linter_catches_an_unscoped_select() -> None:
-    source = "stmt = select(User).where(User.id == 1)\nok = select(User)  # scope: reason\nrow = session.get(Region, 'x')\n"
+    source = (
+        "stmt = select(User).where(User.id == 1)\n"
+        "ok = select(User)  # scope: reason\n"
+        "row = session.get(Region, 'x')\n"
+    )
     assert unscoped_statements(source, {"User", "Region"}) == [1, 3]

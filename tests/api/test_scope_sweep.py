@@ -204,7 +204,7 @@ async def snapshot(db: Database) -> dict[str, list[tuple[Any, ...]]]:
             if table.name == "login_throttle":
                 continue
             rows = (await connection.execute(select(table))).all()
-            state[table.name] = sorted((tuple(map(str, row)) for row in rows))
+            state[table.name] = sorted(tuple(map(str, row)) for row in rows)
     return state
 
 
