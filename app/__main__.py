@@ -1,0 +1,5 @@
+"""`python -m app` is the `fupin` command."""
+
+from app.cli import main
+
+main()
