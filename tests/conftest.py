@@ -30,7 +30,7 @@ from app.main import create_app
 from app.settings import Settings
 
 TEST_SECRET = "test-secret-" + "x" * 40
-PASSWORD = "correct horse battery"  # noqa: S105
+PASSWORD = "correct horse battery"
 # Hashed once: argon2 is deliberately slow, and most fixtures need some password.
 PASSWORD_HASH = hash_password(PASSWORD)
 
@@ -97,9 +97,9 @@ async def _empty_tables(db: Database) -> None:
 
 
 @pytest.fixture
-async def db(database: Database) -> AsyncIterator[Database]:
+async def db(database: Database) -> Database:
     await _empty_tables(database)
-    yield database
+    return database
 
 
 @pytest.fixture
