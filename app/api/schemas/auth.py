@@ -1,9 +1,9 @@
 from __future__ import annotations
 
 import uuid
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, StringConstraints
 
 from app.api.schemas.common import InputModel, ReadModel
 from app.domain.principal import Permission, Role
@@ -34,6 +34,10 @@ class Me(ReadModel):
     permissions: list[Permission]
 
 
+# Passwords are taken exactly as typed, like the sign-in form takes them: no trimming of whitespace.
+RawPassword = Annotated[str, StringConstraints(max_length=256, strip_whitespace=False)]
+
+
 class PasswordChange(InputModel):
-    current_password: str = Field(max_length=256)
-    new_password: str = Field(max_length=256)
+    current_password: RawPassword
+    new_password: RawPassword

@@ -7,6 +7,8 @@ meant for another audience or issuer raises :class:`InvalidToken`, which the API
 
 from __future__ import annotations
 
+import base64
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -21,6 +23,7 @@ from app.domain.regions.codes import is_valid_code
 from app.settings import Settings
 
 _REQUIRED = ("exp", "iat", "sub", "aud", "iss")
+_BASE64URL = re.compile(r"[A-Za-z0-9_-]+")
 
 
 class InvalidToken(Unauthenticated):
@@ -55,6 +58,8 @@ def issue_access_token(settings: Settings, principal: Principal, *, personal_dat
 
 
 def decode_access_token(settings: Settings, token: str) -> Principal:
+    if not _is_compact_jws(token):
+        raise InvalidToken()
     try:
         header = jwt.get_unverified_header(token)
         if header.get("alg") != settings.jwt_algorithm:
@@ -70,8 +75,24 @@ def decode_access_token(settings: Settings, token: str) -> Principal:
         return _principal_from_claims(claims)
     except InvalidToken:
         raise
-    except (JOSEError, KeyError, TypeError, ValueError, AttributeError):
+    # OverflowError: an infinite exp/nbf/iat; RecursionError: deeply nested JSON in a segment.
+    except (JOSEError, KeyError, TypeError, ValueError, AttributeError, OverflowError, RecursionError):
         raise InvalidToken() from None
+
+
+def _is_compact_jws(token: str) -> bool:
+    """Three canonical base64url segments (RFC 7515 §2, §7.1): no padding, no other alphabet, no
+    whitespace, no stray bits in a last character. The JWT library's decoder is lenient about all of
+    these, which would give one token many spellings."""
+    segments = token.split(".")
+    return len(segments) == 3 and all(_is_canonical_base64url(segment) for segment in segments)
+
+
+def _is_canonical_base64url(segment: str) -> bool:
+    if not _BASE64URL.fullmatch(segment) or len(segment) % 4 == 1:
+        return False
+    decoded = base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+    return base64.urlsafe_b64encode(decoded).rstrip(b"=").decode() == segment
 
 
 def _principal_from_claims(claims: dict[str, Any]) -> Principal:
@@ -82,9 +103,12 @@ def _principal_from_claims(claims: dict[str, Any]) -> Principal:
         raise InvalidToken()
     if not isinstance(roles, list) or not all(isinstance(role, str) for role in roles):
         raise InvalidToken()
+    subject_id = uuid.UUID(raw_id)
+    if str(subject_id) != raw_id:  # only the form the server issues, not {…}, urn:uuid:… or bare hex
+        raise InvalidToken()
     return Principal.build(
         kind="user" if kind == "user" else "client",
-        id=uuid.UUID(raw_id),
+        id=subject_id,
         name=str(claims["name"]),
         region_code=region,
         roles=[Role(role) for role in roles],
