@@ -13,6 +13,7 @@ from app.api import auth, clients, health, me, problems, regions, users
 from app.api.middleware import RequestContextMiddleware
 from app.db.migrate import ensure_schema_current
 from app.db.session import create_database
+from app.domain.auth.accounts import AccountGate
 from app.logging import configure_logging, logger
 from app.settings import Settings
 
@@ -40,6 +41,7 @@ def create_app(settings: Settings | None = None, *, check_schema: bool = True) -
             if check_schema:
                 await ensure_schema_current(database.engine)
             app.state.database = database
+            app.state.account_gate = AccountGate(database.sessionmaker, settings.account_check_seconds)
             logger.info("started", database=database.engine.dialect.name, version=__version__)
             yield
         finally:

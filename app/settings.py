@@ -41,6 +41,10 @@ class Settings(BaseSettings):
     access_token_ttl_seconds: int = Field(900, ge=30, le=86_400)
     refresh_token_ttl_seconds: int = Field(14 * 86_400, ge=60)
 
+    account_check_seconds: float = Field(
+        10, ge=0, description="How long a process trusts that an account is still active (0: every request)"
+    )
+
     login_max_failures_per_username: int = Field(5, ge=1)
     login_max_failures_per_address: int = Field(30, ge=1)
     login_failure_window_seconds: int = Field(900, ge=1)

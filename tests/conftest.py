@@ -55,6 +55,7 @@ def settings(database_url: str) -> Settings:
         log_json=True,
         log_level="WARNING",
         database_pool_size=5,
+        account_check_seconds=0,
     )
 
 
@@ -192,9 +193,10 @@ async def make_user(
     username: str | None = None,
     has_personal_data_grant: bool = False,
     is_active: bool = True,
+    user_id: uuid.UUID | None = None,
 ) -> Account:
     user = User(
-        id=uuid.uuid4(),
+        id=user_id or uuid.uuid4(),
         username=username or f"u{uuid.uuid4().hex[:12]}",
         display_name="测试用户",
         region_code=region_code,

@@ -10,6 +10,7 @@ from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.db.session import Database
+from app.domain.auth.accounts import AccountGate
 from app.domain.auth.tokens import decode_access_token
 from app.domain.errors import Unauthenticated
 from app.domain.pagination import DEFAULT_LIMIT, MAX_LIMIT, PageRequest
@@ -50,7 +51,7 @@ async def get_session(database: Annotated[Database, Depends(get_database)]) -> A
             raise
 
 
-def get_principal(
+async def get_principal(
     request: Request,
     token: Annotated[str | None, Depends(oauth2_scheme)],
     settings: Annotated[Settings, Depends(get_settings)],
@@ -60,6 +61,8 @@ def get_principal(
             "Sign in first: send `Authorization: Bearer <access token>`.", "auth.missing_token"
         )
     principal = decode_access_token(settings, token)
+    gate: AccountGate = request.app.state.account_gate
+    await gate.ensure_current(principal)
     request.scope.setdefault("state", {})["principal"] = principal.subject
     return principal
 

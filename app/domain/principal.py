@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Literal
 
@@ -82,6 +82,8 @@ class Principal:
     region_code: str
     roles: frozenset[Role]
     permissions: frozenset[Permission]
+    # When the access token this principal came from was issued (seconds since the epoch), if it did.
+    issued_at: float | None = field(default=None, compare=False)
 
     @property
     def subject(self) -> str:
@@ -107,6 +109,7 @@ class Principal:
         region_code: str,
         roles: Iterable[str],
         has_personal_data_grant: bool = False,
+        issued_at: float | None = None,
     ) -> Principal:
         role_set = frozenset(Role(role) for role in roles)
         return cls(
@@ -116,4 +119,5 @@ class Principal:
             region_code=region_code,
             roles=role_set,
             permissions=permissions_of(role_set, has_personal_data_grant=has_personal_data_grant),
+            issued_at=issued_at,
         )

@@ -75,6 +75,7 @@ def upgrade() -> None:
         sa.Column("password_hash", sa.String(255), nullable=False),
         sa.Column("password_changed_at", TIMESTAMP, nullable=True),
         sa.Column("is_active", sa.Boolean(), nullable=False),
+        sa.Column("tokens_revoked_at", TIMESTAMP, nullable=True),
         sa.Column("created_by", sa.Uuid(), nullable=True),
         *timestamps(),
         sa.ForeignKeyConstraint(["region_code"], ["regions.code"], name=op.f("fk_users_region_code_regions")),
@@ -92,6 +93,7 @@ def upgrade() -> None:
         sa.Column("roles", JSON_DOCUMENT, nullable=False),
         sa.Column("secret_hash", sa.String(255), nullable=False),
         sa.Column("is_active", sa.Boolean(), nullable=False),
+        sa.Column("tokens_revoked_at", TIMESTAMP, nullable=True),
         sa.Column("created_by", sa.Uuid(), nullable=True),
         *timestamps(),
         sa.ForeignKeyConstraint(

@@ -91,7 +91,7 @@ async def test_password_grant_returns_bearer_access_and_refresh_tokens_marked_no
         issuer=settings.jwt_issuer,
     )
     assert claims["sub"] == f"user:{account.user.id}"
-    assert claims["exp"] - claims["iat"] == settings.access_token_ttl_seconds
+    assert claims["exp"] - int(claims["iat"]) == settings.access_token_ttl_seconds
 
 
 async def test_access_token_from_password_grant_opens_me_with_roles_region_scope_and_permissions(

@@ -37,11 +37,17 @@ from tests.auth.support import (
     rsa_pem_pair,
     serving,
 )
-from tests.conftest import PASSWORD, TEST_SECRET, VILLAGE_A1, assert_problem
+from tests.conftest import PASSWORD, TEST_SECRET, VILLAGE_A1, assert_problem, make_user
 
 SUBJECT_ID = uuid.UUID("0b9c7f5e-3a52-4a8e-9d2f-7c1e5b6a4d30")
 HS256_HEADER = {"alg": "HS256", "typ": "JWT"}
 DROP = object()  # a claim value meaning "leave the claim out"
+
+
+@pytest.fixture(autouse=True)
+async def subject(tree: dict[str, str], db: Database, settings: Settings) -> None:
+    """The account the hand-built tokens speak for exists and is active: only the token can be wrong."""
+    await make_user(db, settings, region_code=VILLAGE_A1, roles=["village_clerk"], user_id=SUBJECT_ID)
 
 
 @cache

@@ -25,6 +25,8 @@ class User(TimestampMixin, Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     password_changed_at: Mapped[datetime | None]
     is_active: Mapped[bool] = mapped_column(default=True)
+    # Access tokens issued before this moment no longer count (password, roles or scope changed, disabled).
+    tokens_revoked_at: Mapped[datetime | None]
     created_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
 
 
@@ -41,6 +43,7 @@ class ApiClient(TimestampMixin, Base):
     roles: Mapped[list[str]] = mapped_column(JsonDocument)
     secret_hash: Mapped[str] = mapped_column(String(255))
     is_active: Mapped[bool] = mapped_column(default=True)
+    tokens_revoked_at: Mapped[datetime | None]
     created_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
 
 

@@ -130,9 +130,12 @@ async def logout(session: AsyncSession, *, refresh_token: str) -> None:
     await _revoke(session, RefreshToken.token_hash == _digest(refresh_token), "logout")
 
 
-async def revoke_user_tokens(session: AsyncSession, user_id: uuid.UUID, reason: str) -> None:
-    """Password change, deactivation and role changes end every session of the user."""
-    await _revoke(session, RefreshToken.user_id == user_id, reason)
+async def end_sessions(session: AsyncSession, account: User | ApiClient, reason: str) -> None:
+    """Password change, deactivation and changes of roles or scope end every session of the account:
+    refresh tokens at once, access tokens as soon as :mod:`app.domain.auth.accounts` sees the change."""
+    account.tokens_revoked_at = utcnow()
+    if isinstance(account, User):
+        await _revoke(session, RefreshToken.user_id == account.id, reason)
 
 
 async def _revoke(session: AsyncSession, condition: object, reason: str) -> None:

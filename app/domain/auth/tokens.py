@@ -8,6 +8,7 @@ meant for another audience or issuer raises :class:`InvalidToken`, which the API
 from __future__ import annotations
 
 import base64
+import math
 import re
 import uuid
 from dataclasses import dataclass
@@ -44,7 +45,9 @@ def issue_access_token(settings: Settings, principal: Principal, *, personal_dat
         "iss": settings.jwt_issuer,
         "aud": settings.jwt_audience,
         "sub": principal.subject,
-        "iat": int(now.timestamp()),
+        # Millisecond precision (NumericDate allows fractions): a session ended in the same second as
+        # a token was issued must still end it, and a new sign-in right after must still work.
+        "iat": math.floor(now.timestamp() * 1000) / 1000,
         "nbf": int(now.timestamp()),
         "exp": int((now + timedelta(seconds=ttl)).timestamp()),
         "jti": uuid.uuid4().hex,
@@ -113,4 +116,5 @@ def _principal_from_claims(claims: dict[str, Any]) -> Principal:
         region_code=region,
         roles=[Role(role) for role in roles],
         has_personal_data_grant=claims.get("pd") is True,
+        issued_at=float(claims["iat"]),
     )

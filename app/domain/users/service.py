@@ -14,7 +14,7 @@ from app.db.base import utcnow
 from app.db.models import ApiClient, Region, User
 from app.domain.access import require
 from app.domain.auth.passwords import MIN_PASSWORD_LENGTH, hash_password, verify_password
-from app.domain.auth.service import revoke_user_tokens
+from app.domain.auth.service import end_sessions
 from app.domain.errors import Conflict, FieldError, InvalidInput, NotFound, RuleViolation
 from app.domain.pagination import Page, PageRequest, fetch_page
 from app.domain.principal import Permission, Principal, Role
@@ -118,7 +118,7 @@ async def update_user(
             revokes = revokes or name in {"roles", "region_code", "is_active", "has_personal_data_grant"}
             setattr(user, name, value)
     if revokes:
-        await revoke_user_tokens(session, user.id, "account_changed")
+        await end_sessions(session, user, "account_changed")
     await session.flush()
     return user
 
@@ -156,7 +156,7 @@ async def change_own_password(
     check_password_strength(new_password, "new_password")
     user.password_hash = hash_password(new_password)
     user.password_changed_at = utcnow()
-    await revoke_user_tokens(session, user.id, "password_changed")
+    await end_sessions(session, user, "password_changed")
     await session.flush()
 
 
@@ -220,8 +220,13 @@ async def update_client(
         changes["roles"] = sorted(changes["roles"])
     if "region_code" in changes:
         await ensure_region_exists(session, principal, changes["region_code"])
+    ends_sessions = False
     for name, value in changes.items():
-        setattr(client, name, value)
+        if getattr(client, name) != value:
+            ends_sessions = ends_sessions or name in {"roles", "region_code", "is_active"}
+            setattr(client, name, value)
+    if ends_sessions:
+        await end_sessions(session, client, "account_changed")
     await session.flush()
     return client
 
@@ -233,6 +238,7 @@ async def rotate_client_secret(
     ensure_may_grant(principal, client.roles)
     secret = secrets.token_urlsafe(32)
     client.secret_hash = hash_password(secret)
+    await end_sessions(session, client, "secret_rotated")
     await session.flush()
     return ClientWithSecret(client, secret)
 
