@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
 from app.db.base import Base, utcnow
 from app.db.migrate import upgrade
-from app.db.models import ApiClient, Region, User
+from app.db.models import ApiClient, CodeEntry, PovertyLine, Region, User
 from app.db.session import Database, create_database
 from app.domain.auth.passwords import hash_password
 from app.domain.auth.tokens import issue_access_token
@@ -84,14 +84,20 @@ async def database(settings: Settings, migrated: str) -> AsyncIterator[Database]
     await db.dispose()
 
 
+# Seeded by the migrations (the national root region, default code lists and poverty lines): kept.
+SEEDED_TABLES = {"regions", "code_entries", "poverty_lines"}
+
+
 async def _empty_tables(db: Database) -> None:
-    tables = [table for table in reversed(Base.metadata.sorted_tables) if table.name != "regions"]
+    tables = [table for table in reversed(Base.metadata.sorted_tables) if table.name not in SEEDED_TABLES]
     async with db.engine.begin() as connection:
         if connection.dialect.name == "postgresql":
             await connection.execute(text(f"TRUNCATE {', '.join(t.name for t in tables)} CASCADE"))
         else:
             for table in tables:
                 await connection.execute(delete(table))
+        for table in (CodeEntry.__table__, PovertyLine.__table__):
+            await connection.execute(delete(table).where(table.c.region_code != codes.NATIONAL_CODE))
         # The national root is data of the first migration: keep it.
         for level in reversed(codes.LEVELS[1:]):
             await connection.execute(delete(Region.__table__).where(Region.__table__.c.level == level))
