@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from app import __version__
-from app.api import auth, clients, health, me, problems, regions, users
+from app.api import auth, clients, health, households, me, problems, reference, regions, users
 from app.api.middleware import RequestContextMiddleware
 from app.db.migrate import ensure_schema_current
 from app.db.session import create_database
@@ -55,7 +55,16 @@ def create_app(settings: Settings | None = None, *, check_schema: bool = True) -
         swagger_ui_parameters={"persistAuthorization": True},
     )
     app.state.settings = settings
-    for router in (health.router, auth.router, me.router, regions.router, users.router, clients.router):
+    for router in (
+        health.router,
+        auth.router,
+        me.router,
+        regions.router,
+        users.router,
+        clients.router,
+        households.router,
+        reference.router,
+    ):
         app.include_router(router)
     problems.install(app)
     if settings.cors_origins:

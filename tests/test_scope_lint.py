@@ -39,9 +39,18 @@ def _names_model(node: ast.expr, models: set[str]) -> bool:
 def unscoped_statements(source: str, models: set[str]) -> list[int]:
     tree = ast.parse(source)
     lines = source.splitlines()
+    # A statement handed straight to restrict() is scoped there.
+    restricted = {
+        id(node.args[0])
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id == "restrict"
+        and node.args
+    }
     found = []
     for node in ast.walk(tree):
-        if not isinstance(node, ast.Call) or not node.args:
+        if not isinstance(node, ast.Call) or not node.args or id(node) in restricted:
             continue
         func = node.func
         name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
@@ -78,5 +87,6 @@ def test_the_linter_catches_an_unscoped_select() -> None:
         "stmt = select(User).where(User.id == 1)\n"
         "ok = select(User)  # scope: reason\n"
         "row = session.get(Region, 'x')\n"
+        "inner = restrict(select(User.id), User, principal)\n"
     )
     assert unscoped_statements(source, {"User", "Region"}) == [1, 3]

@@ -10,6 +10,7 @@ import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api.problems import problem
+from app.domain.context import current_request_id
 from app.logging import logger
 
 _VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
@@ -29,6 +30,7 @@ class RequestContextMiddleware:
         state["request_id"] = request_id
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(request_id=request_id)
+        request_id_token = current_request_id.set(request_id)
         status = 500
         status_sent = False
         started = time.perf_counter()
@@ -58,6 +60,7 @@ class RequestContextMiddleware:
             )
             await response(scope, receive, send_with_id)
         finally:
+            current_request_id.reset(request_id_token)
             logger.info(
                 "request",
                 method=scope["method"],

@@ -73,6 +73,23 @@ def _from_json(key: InstrumentedAttribute[Any], value: Any) -> Any:
     return value
 
 
+async def fetch_rows(
+    session: AsyncSession,
+    statement: Select[*tuple[Any, ...]],
+    keys: Sequence[InstrumentedAttribute[Any]],
+    page: PageRequest,
+) -> Page[dict[str, Any]]:
+    """One page of Core rows as dicts (no ORM objects: the hot read path), ordered by ``keys``."""
+    if page.cursor is not None:
+        statement = statement.where(tuple_(*keys) > tuple_(*decode_cursor(page.cursor, keys)))
+    statement = statement.order_by(*keys).limit(page.limit + 1)
+    rows = [dict(row) for row in (await session.execute(statement)).mappings()]
+    if len(rows) <= page.limit:
+        return Page(rows, None)
+    rows = rows[: page.limit]
+    return Page(rows, encode_cursor([rows[-1][key.key] for key in keys]))
+
+
 async def fetch_page(
     session: AsyncSession,
     statement: Select[T],

@@ -28,6 +28,11 @@ class Permission(StrEnum):
     USERS_MANAGE = "users:manage"
     CLIENTS_MANAGE = "clients:manage"
     PERSONAL_DATA_READ = "personal_data:read"
+    HOUSEHOLDS_READ = "households:read"
+    HOUSEHOLDS_WRITE = "households:write"  # register and edit households, members, incomes, indicators
+    HOUSEHOLDS_IMPORT = "households:import"  # bulk loads of existing registers
+    HOUSEHOLDS_EXPORT = "households:export"
+    REFERENCE_WRITE = "reference:write"  # code lists, poverty lines, per-region settings
 
 
 # "Everything below, plus ...": a township reviewer may do what a village clerk may, and so on up.
@@ -36,15 +41,23 @@ IMPLIED_ROLES: dict[Role, frozenset[Role]] = {
     Role.COUNTY_OFFICER: frozenset({Role.TOWNSHIP_REVIEWER, Role.VILLAGE_CLERK}),
 }
 
+_READ = frozenset({Permission.REGIONS_READ, Permission.HOUSEHOLDS_READ})
+_CLERK = _READ | {Permission.HOUSEHOLDS_WRITE, Permission.HOUSEHOLDS_EXPORT}
+
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
-    Role.VILLAGE_CLERK: frozenset({Permission.REGIONS_READ}),
-    Role.TOWNSHIP_REVIEWER: frozenset({Permission.REGIONS_READ}),
-    Role.COUNTY_OFFICER: frozenset({Permission.REGIONS_READ, Permission.USERS_READ, Permission.USERS_MANAGE}),
-    Role.FINANCE_OFFICER: frozenset({Permission.REGIONS_READ}),
-    Role.INSPECTOR: frozenset(
-        {Permission.REGIONS_READ, Permission.USERS_READ, Permission.PERSONAL_DATA_READ}
-    ),
-    Role.DATA_CONSUMER: frozenset({Permission.REGIONS_READ}),
+    Role.VILLAGE_CLERK: _CLERK,
+    Role.TOWNSHIP_REVIEWER: _CLERK,
+    Role.COUNTY_OFFICER: _CLERK
+    | {
+        Permission.USERS_READ,
+        Permission.USERS_MANAGE,
+        Permission.HOUSEHOLDS_IMPORT,
+        Permission.REFERENCE_WRITE,
+    },
+    Role.FINANCE_OFFICER: _READ,
+    Role.INSPECTOR: _READ
+    | {Permission.USERS_READ, Permission.PERSONAL_DATA_READ, Permission.HOUSEHOLDS_EXPORT},
+    Role.DATA_CONSUMER: _READ | {Permission.HOUSEHOLDS_EXPORT},
     Role.ADMIN: frozenset(
         {
             Permission.REGIONS_READ,

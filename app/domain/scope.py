@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, and_, select
+from sqlalchemy import ColumnElement, Select, and_, or_, select
 from sqlalchemy.orm import InstrumentedAttribute
 
 from app.domain.errors import NotFound
 from app.domain.principal import Principal
-from app.domain.regions.codes import is_within, subtree_bounds
+from app.domain.regions.codes import ancestors_of, is_within, subtree_bounds
 
 T = TypeVar("T")
 
@@ -44,6 +44,25 @@ def scoped(entity: type[T], principal: Principal) -> Select[T]:
 def restrict(statement: Select[Any], entity: type[Any], principal: Principal) -> Select[Any]:
     """Limit any statement over ``entity`` (Core columns, joins, aggregates) to the principal's scope."""
     return statement.where(scope_filter(entity, principal))
+
+
+def applying_to(entity: type[Any], region_code: str) -> ColumnElement[bool]:
+    """Reference rows (code lists, poverty lines, settings) that apply to a region: set at the region
+    itself or at one of its ancestors. Reading them reveals nothing of other regions' records."""
+    return scope_column(entity).in_([*ancestors_of(region_code), region_code])
+
+
+def applicable(entity: type[T], region_code: str) -> Select[T]:
+    """``SELECT entity`` of the reference rows that apply to a region (see :func:`applying_to`)."""
+    return select(entity).where(applying_to(entity, region_code))
+
+
+def readable_reference(entity: type[T], principal: Principal) -> Select[T]:
+    """Reference rows the principal may read: those applying to their region, and those set inside
+    their subtree."""
+    return select(entity).where(
+        or_(applying_to(entity, principal.region_code), scope_filter(entity, principal))
+    )
 
 
 def is_in_scope(principal: Principal, region_code: str) -> bool:

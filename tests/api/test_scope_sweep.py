@@ -1,18 +1,16 @@
 """The generic scope sweep: every route of the app, every role, at county, township and village level,
 against records in every region of the test tree.
 
-Each route must be declared below (a test fails for any route that is not), saying what it needs and
-how to aim it at a region. The sweep then proves, for every principal and every target:
-out of scope → 404 (a record elsewhere is indistinguishable from a missing one) and nothing changes;
-in scope without the permission → 403 and nothing changes; in scope with it → success.
+Each route must be declared in a module of ``tests/api/sweep`` (a test fails for any route that is not),
+saying what it needs and how to aim it at a region. The sweep then proves, for every principal and every
+target: out of scope → 404 (a record elsewhere is indistinguishable from a missing one) and nothing
+changes; in scope without the permission → 403 and nothing changes; in scope with it → success.
 Lists must return exactly the records of the caller's subtree.
 """
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Callable
-from dataclasses import dataclass, field
+import re
 from typing import Any
 
 import httpx
@@ -22,160 +20,27 @@ from sqlalchemy import select
 
 from app.db.base import Base
 from app.db.session import Database
-from app.domain.principal import Permission, Principal, Role
+from app.domain.principal import Principal, Role
 from app.domain.regions import codes
 from app.settings import Settings
-from tests.conftest import (
-    COUNTY,
-    OTHER_COUNTY,
-    OTHER_VILLAGE,
-    TOWNSHIP_A,
-    TOWNSHIP_B,
-    TREE,
-    VILLAGE_A1,
-    VILLAGE_A2,
-    VILLAGE_B1,
-    VILLAGE_B2,
-    make_client,
-    make_user,
-    store_tree,
+from tests.api.sweep import (
+    SWEEP_LEVELS,
+    Listing,
+    Own,
+    Permitted,
+    Public,
+    Request,
+    Spec,
+    Targeted,
+    World,
 )
+from tests.api.sweep import households as household_specs
+from tests.api.sweep import platform as platform_specs
+from tests.conftest import make_user, store_tree
 
-SWEEP_LEVELS = (COUNTY, TOWNSHIP_A, VILLAGE_A1)
-TARGETS = (
-    COUNTY,
-    TOWNSHIP_A,
-    TOWNSHIP_B,
-    VILLAGE_A1,
-    VILLAGE_A2,
-    VILLAGE_B1,
-    VILLAGE_B2,
-    OTHER_COUNTY,
-    OTHER_VILLAGE,
-)
+DOMAINS = (platform_specs, household_specs)
+SPECS: dict[tuple[str, str], Spec] = {key: spec for domain in DOMAINS for key, spec in domain.SPECS.items()}
 SUCCESS = {200, 201, 204}
-
-
-@dataclass
-class World:
-    """One user and one machine client in every target region, holding no roles (so that managing
-    them needs no particular role: the sweep is about scope)."""
-
-    users: dict[str, uuid.UUID] = field(default_factory=dict)
-    clients: dict[str, uuid.UUID] = field(default_factory=dict)
-    # The sweep's principals are stored users too; their regions show up in user lists.
-    principals: list[tuple[Principal, str]] = field(default_factory=list)
-
-    def user_regions(self) -> list[str]:
-        return [*self.users, *(principal.region_code for principal, _ in self.principals)]
-
-
-Request = dict[str, Any]
-
-
-@dataclass(frozen=True)
-class Public:
-    """Needs no token (probes, the token endpoint itself)."""
-
-    why: str
-
-
-@dataclass(frozen=True)
-class Own:
-    """Acts on the caller's own account; every authenticated principal may call it."""
-
-    request: Callable[[Principal], Request]
-    expected: int
-
-
-@dataclass(frozen=True)
-class Targeted:
-    """Reads or writes a record that lives in a region."""
-
-    permission: Permission
-    request: Callable[[World, str, Principal], Request]
-    # Creating or importing checks the role before the target (there is no record to hide yet).
-    permission_first: bool = False
-    out_of_scope_status: int = 404
-
-
-@dataclass(frozen=True)
-class Listing:
-    """A list whose items carry ``region_code``; it must hold exactly the caller's subtree."""
-
-    permission: Permission
-    url: str
-    expected_regions: Callable[[World], list[str]]
-
-
-def _csv(code: str) -> Request:
-    return {"files": {"file": ("regions.csv", f"code,name\n{code},{TREE[code]}\n".encode(), "text/csv")}}
-
-
-SPECS: dict[tuple[str, str], Public | Own | Targeted | Listing] = {
-    ("GET", "/healthz"): Public("liveness probe"),
-    ("GET", "/readyz"): Public("readiness probe"),
-    ("POST", "/api/v1/auth/token"): Public("signing in"),
-    ("POST", "/api/v1/auth/logout"): Public("revokes the refresh token it is given"),
-    ("GET", "/api/v1/me"): Own(lambda p: {}, 200),
-    ("POST", "/api/v1/me/password"): Own(
-        lambda p: {"json": {"current_password": "not the password", "new_password": "n3w-password!"}}, 422
-    ),
-    ("GET", "/api/v1/regions"): Listing(Permission.REGIONS_READ, "/api/v1/regions", lambda w: list(TREE)),
-    ("GET", "/api/v1/regions/{code}"): Targeted(
-        Permission.REGIONS_READ, lambda w, region, p: {"path": region}
-    ),
-    ("POST", "/api/v1/regions/import"): Targeted(
-        Permission.REGIONS_WRITE,
-        lambda w, region, p: _csv(region),
-        permission_first=True,
-        out_of_scope_status=422,
-    ),
-    ("GET", "/api/v1/users"): Listing(Permission.USERS_READ, "/api/v1/users", lambda w: w.user_regions()),
-    ("POST", "/api/v1/users"): Targeted(
-        Permission.USERS_MANAGE,
-        lambda w, region, p: {
-            "json": {
-                "username": f"sweep{uuid.uuid4().hex[:10]}",
-                "display_name": "扫描用户",
-                "region_code": region,
-                "roles": sorted(p.roles),
-                "password": "sweep-password",
-            }
-        },
-        permission_first=True,
-    ),
-    ("GET", "/api/v1/users/{user_id}"): Targeted(
-        Permission.USERS_READ, lambda w, region, p: {"path": w.users[region]}
-    ),
-    ("PATCH", "/api/v1/users/{user_id}"): Targeted(
-        Permission.USERS_MANAGE,
-        lambda w, region, p: {
-            "path": w.users[region],
-            "json": {"display_name": f"改名{uuid.uuid4().hex[:6]}"},
-        },
-    ),
-    ("GET", "/api/v1/clients"): Listing(
-        Permission.CLIENTS_MANAGE, "/api/v1/clients", lambda w: list(w.clients)
-    ),
-    ("POST", "/api/v1/clients"): Targeted(
-        Permission.CLIENTS_MANAGE,
-        lambda w, region, p: {
-            "json": {"name": "扫描客户端", "region_code": region, "roles": sorted(p.roles)}
-        },
-        permission_first=True,
-    ),
-    ("GET", "/api/v1/clients/{client_id}"): Targeted(
-        Permission.CLIENTS_MANAGE, lambda w, region, p: {"path": w.clients[region]}
-    ),
-    ("PATCH", "/api/v1/clients/{client_id}"): Targeted(
-        Permission.CLIENTS_MANAGE,
-        lambda w, region, p: {"path": w.clients[region], "json": {"name": "改名客户端"}},
-    ),
-    ("POST", "/api/v1/clients/{client_id}/secret"): Targeted(
-        Permission.CLIENTS_MANAGE, lambda w, region, p: {"path": w.clients[region]}
-    ),
-}
 
 
 def app_routes(app: FastAPI) -> set[tuple[str, str]]:
@@ -186,9 +51,8 @@ def app_routes(app: FastAPI) -> set[tuple[str, str]]:
 async def build_world(db: Database, settings: Settings) -> World:
     await store_tree(db)
     world = World()
-    for region in TARGETS:
-        world.users[region] = (await make_user(db, settings, region_code=region, roles=[])).user.id
-        world.clients[region] = (await make_client(db, region_code=region, roles=[])).id
+    for domain in DOMAINS:
+        await domain.build(db, settings, world)
     for region in SWEEP_LEVELS:
         for role in Role:
             account = await make_user(db, settings, region_code=region, roles=[role])
@@ -201,7 +65,7 @@ async def snapshot(db: Database) -> dict[str, list[tuple[Any, ...]]]:
     state = {}
     async with db.engine.connect() as connection:
         for table in Base.metadata.sorted_tables:
-            if table.name == "login_throttle":
+            if table.name in ("login_throttle", "audit_log"):
                 continue
             rows = (await connection.execute(select(table))).all()
             state[table.name] = sorted(tuple(map(str, row)) for row in rows)
@@ -209,9 +73,12 @@ async def snapshot(db: Database) -> dict[str, list[tuple[Any, ...]]]:
 
 
 def _url(path: str, request: Request) -> str:
-    if "path" in request:
-        return path.replace(path[path.index("{") : path.index("}") + 1], str(request["path"]))
-    return path
+    values = request.get("path")
+    if values is None:
+        return path
+    if not isinstance(values, dict):
+        values = {re.search(r"\{(\w+)\}", path).group(1): values}  # type: ignore[union-attr]
+    return re.sub(r"\{(\w+)\}", lambda match: str(values[match.group(1)]), path)
 
 
 async def _send(
@@ -220,7 +87,7 @@ async def _send(
     return await client.request(
         method,
         url,
-        headers={"Authorization": f"Bearer {token}"},
+        headers={"Authorization": f"Bearer {token}", **request.get("headers", {})},
         json=request.get("json"),
         files=request.get("files"),
     )
@@ -229,10 +96,10 @@ async def _send(
 def test_every_route_is_declared_for_the_sweep(app: FastAPI) -> None:
     undeclared = app_routes(app) - set(SPECS)
     assert not undeclared, (
-        f"declare these routes in SPECS so the scope sweep covers them: {sorted(undeclared)}"
+        f"declare these routes in tests/api/sweep so the scope sweep covers them: {sorted(undeclared)}"
     )
     stale = set(SPECS) - app_routes(app)
-    assert not stale, f"SPECS names routes that no longer exist: {sorted(stale)}"
+    assert not stale, f"the sweep declares routes that no longer exist: {sorted(stale)}"
 
 
 @pytest.mark.parametrize(("method", "path"), sorted(SPECS))
@@ -250,13 +117,19 @@ async def test_scope_sweep(
         if isinstance(spec, Own):
             response = await _send(client, method, path, token, spec.request(principal))
             assert response.status_code == spec.expected, (who, response.text)
+        elif isinstance(spec, Permitted):
+            response = await _send(client, method, path, token, spec.request(principal))
+            assert response.status_code == (200 if principal.can(spec.permission) else 403), (
+                who,
+                response.text,
+            )
         elif isinstance(spec, Listing):
             await _sweep_listing(client, spec, world, principal, token, who)
         else:
             await _sweep_targets(client, db, method, path, spec, world, principal, token, who)
     # Without a token, nothing but the public routes answers.
-    response = await client.request(method, path.replace("{", "").replace("}", ""))
-    assert response.status_code == 401, response.text
+    response = await client.request(method, re.sub(r"\{\w+\}", "x", path))
+    assert response.status_code in (401, 422), response.text
 
 
 async def _sweep_listing(
@@ -292,7 +165,7 @@ async def _sweep_targets(
     token: str,
     who: str,
 ) -> None:
-    for region in TARGETS:
+    for region in spec.targets:
         in_scope = codes.is_within(region, principal.scope_prefix)
         allowed = principal.can(spec.permission)
         if spec.permission_first and not allowed:
@@ -302,8 +175,7 @@ async def _sweep_targets(
         else:
             expected = SUCCESS if allowed else 403
         request = spec.request(world, region, principal)
-        is_write = method != "GET"
-        before = await snapshot(db) if is_write and expected != SUCCESS else None
+        before = await snapshot(db) if method != "GET" and expected != SUCCESS else None
         response = await _send(client, method, _url(path, request), token, request)
         context = (who, method, path, region, response.text)
         if expected == SUCCESS:

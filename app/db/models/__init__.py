@@ -29,9 +29,9 @@ __all__ = [
     "Member",
     "Objection",
     "PovertyLine",
+    "Publicity",
     "RefreshToken",
     "Region",
     "RegionSetting",
-    "Publicity",
     "User",
 ]

@@ -1,4 +1,4 @@
-"""The audit log: append-only (the database refuses UPDATE and DELETE), one row per unmasked read or export."""
+"""The audit log: one row per unmasked read or export; append-only (PostgreSQL refuses UPDATE and DELETE)."""
 
 from __future__ import annotations
 

@@ -143,7 +143,8 @@ class Indicator(Base):
     __table_args__ = (
         Index("ix_indicators_region_code_household_id", "region_code", "household_id"),
         CheckConstraint(
-            "indicator IN ('food', 'clothing', 'education', 'medical', 'housing', 'water')", name="indicator_known"
+            "indicator IN ('food', 'clothing', 'education', 'medical', 'housing', 'water')",
+            name="indicator_known",
         ),
     )
 

@@ -42,7 +42,9 @@ class ImportRowReport(Base):
 
     __tablename__ = "import_row_reports"
 
-    job_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True)
+    job_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True
+    )
     row: Mapped[int] = mapped_column(primary_key=True)  # line number in the file, header = 1
     outcome: Mapped[str] = mapped_column(String(16))  # error / skipped
     household_number: Mapped[str | None] = mapped_column(String(32))
