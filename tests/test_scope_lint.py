@@ -41,12 +41,13 @@ def unscoped_statements(source: str, models: set[str]) -> list[int]:
     lines = source.splitlines()
     # A statement handed straight to restrict() is scoped there.
     restricted = {
-        id(node.args[0])
+        id(inner)
         for node in ast.walk(tree)
         if isinstance(node, ast.Call)
         and isinstance(node.func, ast.Name)
         and node.func.id == "restrict"
         and node.args
+        for inner in ast.walk(node.args[0])
     }
     found = []
     for node in ast.walk(tree):
@@ -87,6 +88,6 @@ def test_the_linter_catches_an_unscoped_select() -> None:
         "stmt = select(User).where(User.id == 1)\n"
         "ok = select(User)  # scope: reason\n"
         "row = session.get(Region, 'x')\n"
-        "inner = restrict(select(User.id), User, principal)\n"
+        "inner = restrict(select(User.id).where(User.id == 1), User, principal)\n"
     )
     assert unscoped_statements(source, {"User", "Region"}) == [1, 3]

@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from app.db.session import Database
+from app.domain.principal import permissions_of
 from tests.conftest import (
     COUNTY,
     OTHER_COUNTY,
@@ -115,7 +116,7 @@ async def test_a_client_gets_a_token_and_me_shows_a_client_in_its_region(
     assert (me.json()["region_code"], me.json()["region_name"]) == (TOWNSHIP_A, TREE[TOWNSHIP_A])
     assert me.json()["scope_prefix"] == "620522100"
     assert me.json()["roles"] == ["data_consumer"]
-    assert me.json()["permissions"] == ["regions:read"]
+    assert me.json()["permissions"] == sorted(permissions_of(["data_consumer"]))
 
 
 async def test_a_client_token_reads_only_its_scope(client: httpx.AsyncClient, admin: Account) -> None:
