@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.db.base import utcnow
 from app.db.models import User
 from app.domain.auth.passwords import hash_password
+from app.domain.demo_households import load_demo_households
 from app.domain.principal import Role
 from app.domain.regions.importer import RegionRow
 from app.domain.regions.service import import_regions
@@ -108,4 +109,5 @@ async def load_demo(session: AsyncSession) -> int:
         )
         created += 1
     await session.flush()
+    await load_demo_households(session)
     return created
