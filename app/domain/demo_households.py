@@ -22,6 +22,8 @@ from app.db.base import utcnow
 from app.db.models import Household, HouseholdEvent, Income, Indicator, Member, Objection, Publicity, Region
 from app.domain.households.idnumbers import check_character
 from app.domain.households.rules import INDICATORS, IncomeParts
+from app.domain.scope import restrict, scoped, within_prefix
+from app.domain.system import system_principal
 
 SEED = 620522
 HOUSEHOLDS_PER_VILLAGE = (28, 44)
@@ -479,17 +481,12 @@ def _publicity(
 
 async def load_demo_households(session: AsyncSession, county_code: str = "620522000000") -> int:
     """Store the demo households of the county's villages, unless households are there already."""
-    prefix = county_code[:6]
-    villages = list(
-        await session.scalars(  # scope: the operator's demo loader
-            select(Region.code)
-            .where(Region.level == "village", Region.code.startswith(prefix))
-            .order_by(Region.code)
-        )
-    )
-    existing = await session.scalar(  # scope: the operator's demo loader
-        select(func.count()).select_from(Household).where(Household.county_code == county_code)
-    )
+    operator = system_principal()
+    county = within_prefix(Region.code, county_code[:6])
+    statement = scoped(Region, operator).where(county, Region.level == "village").order_by(Region.code)
+    villages = [region.code for region in await session.scalars(statement)]
+    counting = restrict(select(func.count()).select_from(Household), Household, operator)
+    existing = await session.scalar(counting.where(Household.county_code == county_code))
     if existing or not villages:
         return 0
     rng = random.Random(SEED)  # noqa: S311  demo data, not secrets
@@ -511,7 +508,5 @@ async def load_demo_households(session: AsyncSession, county_code: str = "620522
         keys = {key for row in rows for key in row}  # executemany needs one shape of row
         shaped = [{key: row.get(key) for key in keys} for row in rows]
         for start in range(0, len(shaped), 2000):
-            await session.execute(
-                insert(model), shaped[start : start + 2000]
-            )  # scope: the operator's demo loader
+            await session.execute(insert(model), shaped[start : start + 2000])
     return len(batch.households)
