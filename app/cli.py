@@ -10,19 +10,25 @@ import asyncio
 import getpass
 import json
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, BinaryIO, Literal, TypeVar
 
 import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.migrate import upgrade
-from app.db.session import create_database
+from app.db.models import ImportRowReport, Job
+from app.db.session import Database, create_database
 from app.domain.errors import DomainError
 from app.domain.principal import Role
 from app.domain.system import system_principal
 from app.settings import Settings
+
+if TYPE_CHECKING:
+    from app.domain.households.imports import ImportOptions
 
 T = TypeVar("T")
 
@@ -37,6 +43,7 @@ users_cli = typer.Typer(help="People who sign in.", no_args_is_help=True)
 clients_cli = typer.Typer(help="Machine clients (client credentials).", no_args_is_help=True)
 openapi_cli = typer.Typer(help="The OpenAPI description.", no_args_is_help=True)
 demo_cli = typer.Typer(help="Demo data.", no_args_is_help=True)
+households_cli = typer.Typer(help="The household registry: bulk import and export.", no_args_is_help=True)
 for sub, name in (
     (db_cli, "db"),
     (regions_cli, "regions"),
@@ -44,6 +51,7 @@ for sub, name in (
     (clients_cli, "clients"),
     (openapi_cli, "openapi"),
     (demo_cli, "demo"),
+    (households_cli, "households"),
 ):
     cli.add_typer(sub, name=name)
 
@@ -232,6 +240,136 @@ def clients_create(
     new = NewClient(name=name, region_code=region, roles=_roles(roles))
     created = _in_session(lambda session: create_client(session, system_principal(), new))
     typer.echo(f"client_id={created.client.client_id}\nclient_secret={created.client_secret}")
+
+
+# households ----------------------------------------------------------------------------------------------
+
+
+@households_cli.command("import")
+def households_import(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True, help=".csv or .xlsx")],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate only: write nothing")] = False,
+    mode: Annotated[
+        Literal["all_or_nothing", "row_by_row"],
+        typer.Option(help="all_or_nothing: any error imports nothing; row_by_row: skip bad households"),
+    ] = "all_or_nothing",
+) -> None:
+    """Import households with members (layout: docs/households-import.md); prints every row's errors.
+
+    Runs the API's import synchronously, as a job of the operator. Exits 1 when the file could not be
+    imported: unreadable, or rows with errors in all_or_nothing mode (nothing was imported then).
+    """
+    from app.domain.households import imports
+
+    options = imports.ImportOptions(dry_run=dry_run, mode=mode)
+    job = _run(lambda database: _import_file(database, file, options))
+    for row in job.report:
+        for error in row.errors:
+            column = error["column"] or "row"
+            typer.echo(
+                f"row {row.row} [{row.household_number or '-'}] {column}: {error['message']}", err=True
+            )
+    result = job.job.result
+    verb = "would be" if dry_run else "were"
+    typer.echo(
+        f"{result.get('rows', 0)} rows: households {result.get('households_created', 0)} created, "
+        f"{result.get('households_updated', 0)} updated, {result.get('households_unchanged', 0)} unchanged; "
+        f"members {result.get('members_created', 0)} created, {result.get('members_updated', 0)} updated "
+        f"({verb} so); {result.get('rows_with_errors', 0)} rows with errors"
+    )
+    if job.job.status == "failed":
+        typer.secho(f"error: {job.job.error}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(1)
+    if mode == "all_or_nothing" and result.get("rows_with_errors"):
+        typer.secho("nothing was imported (all or nothing)", fg=typer.colors.RED, err=True)
+        raise typer.Exit(1)
+
+
+@dataclass(frozen=True)
+class _ImportOutcome:
+    job: Job
+    report: list[ImportRowReport]
+
+
+async def _import_file(database: Database, file: Path, options: ImportOptions) -> _ImportOutcome:
+    from app.domain import jobs
+    from app.domain.households import imports
+    from app.domain.pagination import PageRequest
+
+    principal = system_principal()
+    with file.open("rb") as handle:
+        opened = imports.open_file(handle, file.name)
+        params = {"filename": file.name, "dry_run": options.dry_run, "mode": options.mode}
+        async with database.sessionmaker() as session, session.begin():
+            job = await jobs.create_job(session, principal, jobs.HOUSEHOLD_IMPORT, params)
+        await imports.run_import(database.sessionmaker, job.id, principal, opened, options)
+    report: list[ImportRowReport] = []
+    async with database.sessionmaker() as session:
+        page = PageRequest(limit=500)
+        while True:
+            result = await jobs.report_page(session, principal, job.id, page)
+            report.extend(result.items)
+            if result.next_cursor is None:
+                break
+            page = PageRequest(limit=500, cursor=result.next_cursor)
+        job = await jobs.get_job(session, principal, job.id)
+    return _ImportOutcome(job, report)
+
+
+@households_cli.command("export")
+def households_export(
+    region: Annotated[str, typer.Option(help="12-digit code: the households of this region's subtree")],
+    format: Annotated[Literal["csv", "xlsx", "ndjson"], typer.Option(help="File format")] = "csv",
+    output: Annotated[Path | None, typer.Option(help="File to write; standard output when left out")] = None,
+) -> None:
+    """Export households with members, unmasked (CSV/XLSX in the import layout); recorded in the audit log."""
+    from app.domain.households import exports
+    from app.domain.households.queries import HouseholdFilter
+    from app.domain.regions import codes
+
+    if not codes.is_valid_code(region):
+        raise typer.BadParameter("a region code is 12 digits", param_hint="--region")
+
+    async def export(database: Database) -> int:
+        principal = system_principal()
+        async with database.sessionmaker() as session, session.begin():
+            plan = await exports.begin_export(session, principal, HouseholdFilter(region=region), format)
+        written = 0
+        with output.open("wb") if output else _stdout() as target:
+            async for block in exports.stream_export(database.sessionmaker, principal, plan):
+                target.write(block)
+                written += len(block)
+        return written
+
+    written = _run(export)
+    if output is not None:
+        typer.echo(f"wrote {written} bytes to {output}", err=True)
+
+
+@contextmanager
+def _stdout() -> Iterator[BinaryIO]:
+    stream = typer.get_binary_stream("stdout")
+    yield stream
+    stream.flush()
+
+
+def _run(work: Callable[[Database], Awaitable[T]]) -> T:
+    """Run work needing the database (and sessions of its own); domain errors end the command."""
+
+    async def run() -> T:
+        database = create_database(Settings())
+        try:
+            return await work(database)
+        finally:
+            await database.dispose()
+
+    try:
+        return asyncio.run(run())
+    except DomainError as error:
+        typer.secho(f"error: {error.detail}", fg=typer.colors.RED, err=True)
+        for field_error in error.errors:
+            typer.echo(f"  {'.'.join(map(str, field_error.loc))}: {field_error.message}", err=True)
+        raise typer.Exit(1) from None
 
 
 # openapi -------------------------------------------------------------------------------------------------

@@ -7,13 +7,28 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from sqlalchemy.exc import DBAPIError
 
 from app import __version__
-from app.api import auth, clients, health, households, me, problems, reference, regions, users
+from app.api import (
+    auth,
+    bulk,
+    clients,
+    health,
+    households,
+    jobs,
+    lifecycle,
+    me,
+    problems,
+    reference,
+    regions,
+    users,
+)
 from app.api.middleware import RequestContextMiddleware
 from app.db.migrate import ensure_schema_current
 from app.db.session import create_database
 from app.domain.auth.accounts import AccountGate
+from app.domain.jobs import JobRunner, fail_interrupted
 from app.logging import configure_logging, logger
 from app.settings import Settings
 
@@ -42,9 +57,16 @@ def create_app(settings: Settings | None = None, *, check_schema: bool = True) -
                 await ensure_schema_current(database.engine)
             app.state.database = database
             app.state.account_gate = AccountGate(database.sessionmaker, settings.account_check_seconds)
+            app.state.jobs = JobRunner(database.sessionmaker)
+            try:
+                await fail_interrupted(database.sessionmaker)
+            except (DBAPIError, OSError) as error:  # the service starts without its database (503s)
+                logger.warning("jobs of dead processes not checked", error=str(error))
             logger.info("started", database=database.engine.dialect.name, version=__version__)
             yield
         finally:
+            if (runner := getattr(app.state, "jobs", None)) is not None:
+                await runner.shutdown()
             await database.dispose()
 
     app = FastAPI(
@@ -62,7 +84,10 @@ def create_app(settings: Settings | None = None, *, check_schema: bool = True) -
         regions.router,
         users.router,
         clients.router,
+        bulk.router,  # before households: /households/export is not a household id
         households.router,
+        jobs.router,
+        lifecycle.router,
         reference.router,
     ):
         app.include_router(router)

@@ -127,6 +127,8 @@ async def client(app: FastAPI, db: Database) -> AsyncIterator[httpx.AsyncClient]
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False, client=("203.0.113.7", 50000))
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
         yield http
+    # Background jobs the test started end before the next test empties the tables.
+    await app.state.jobs.wait_idle()
 
 
 # The region tree every scope test uses: a county with 2 townships of 2 villages each, and a

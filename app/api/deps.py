@@ -20,17 +20,21 @@ from app.settings import Settings
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
 
-def get_settings(request: Request) -> Settings:
+# The dependencies below are coroutines although they never wait: FastAPI runs a plain function in a
+# worker thread, a hand-off that cost more than the whole list query (bench/RESULTS.md).
+
+
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_database(request: Request) -> Database:
+async def get_database(request: Request) -> Database:
     database: Database = request.app.state.database
     return database
 
 
-def get_sessionmaker(
+async def get_sessionmaker(
     database: Annotated[Database, Depends(get_database)],
 ) -> async_sessionmaker[AsyncSession]:
     return database.sessionmaker
@@ -67,7 +71,7 @@ async def get_principal(
     return principal
 
 
-def get_page(
+async def get_page(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page")] = DEFAULT_LIMIT,
     cursor: Annotated[
         str | None,

@@ -24,7 +24,7 @@ async def healthz() -> dict[str, str]:
     responses={503: {"description": "Not ready", "content": {"application/problem+json": {}}}},
 )
 async def readyz(request: Request) -> Response:
-    database = get_database(request)
+    database = await get_database(request)
     try:
         async with database.engine.connect() as connection:
             await connection.execute(text("SELECT 1"))

@@ -41,6 +41,13 @@ HouseholdId = Annotated[uuid.UUID, Path(description="Household id")]
 JSON_OPTIONS = orjson.OPT_UTC_Z
 
 
+def _json_default(value: object) -> str:
+    """asyncpg's own UUID class, which orjson does not take for a uuid.UUID."""
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
 def _household_response(view: service.HouseholdView, response: Response, etag: str) -> HouseholdRead:
     response.headers["ETag"] = etag
     return HouseholdRead.model_validate({**view.household, "members": view.members})
@@ -85,7 +92,9 @@ async def list_households(
     )
     result = await service.list_households(session, principal, filters, page)
     # The hot path: rows straight to JSON bytes, no model objects (see PERFORMANCE.md).
-    body = orjson.dumps({"items": result.items, "next_cursor": result.next_cursor}, option=JSON_OPTIONS)
+    body = orjson.dumps(
+        {"items": result.items, "next_cursor": result.next_cursor}, default=_json_default, option=JSON_OPTIONS
+    )
     return Response(body, media_type="application/json")
 
 

@@ -482,7 +482,7 @@ CODE_LISTS: dict[str, list[tuple[str, str] | tuple[str, str, int | None, int | N
 }
 
 # The national line in yuan per person per year (2,300 yuan at 2010 prices), as published.
-NATIONAL_POVERTY_LINES = {  # fmt: skip
+NATIONAL_POVERTY_LINES = {
     2014: "2736",
     2015: "2855",
     2016: "3000",

@@ -7,6 +7,7 @@ Every statement starts from the caller's scope (an index range on ``region_code`
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Literal
 
 from sqlalchemy import Select, String, cast, or_, select
@@ -104,7 +105,10 @@ def household_filters(statement: AnySelect, principal: Principal, f: HouseholdFi
     return statement
 
 
+@lru_cache(maxsize=4096)
 def household_list(
     principal: Principal, f: HouseholdFilter
 ) -> tuple[Select[Any], tuple[InstrumentedAttribute[Any], ...]]:
+    """The list statement for a caller and filters. Statements are immutable, so one is built once per
+    principal and filter and reused: building it took a tenth of a list request (bench/RESULTS.md)."""
     return household_filters(select(*SUMMARY_COLUMNS), principal, f), SORT_KEYS[f.sort]

@@ -15,10 +15,11 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.exc import StaleDataError
 
 from app.db.base import utcnow
-from app.db.models import Household, HouseholdEvent, Income, Indicator, Member
-from app.domain import audit
+from app.db.models import Household, HouseholdEvent, Income, Indicator, Member, Objection, Publicity
+from app.domain import audit, clock
 from app.domain.access import require
 from app.domain.errors import Conflict, DomainError, FieldError, InvalidInput, NotFound, RuleViolation
 from app.domain.households import masking
@@ -177,7 +178,7 @@ async def create_household(
             "household.region_not_village",
             errors=[FieldError(("body", "region_code"), f"{region_code} is a {region.level}", "level")],
         )
-    book = await code_book(session, region_code, date.today().year)
+    book = await code_book(session, region_code, clock.today().year)
     errors = household_field_errors(fields, book, loc=("body",))
     errors += members_errors(members, book, loc=("body", "members"), require_head=True)
     if errors:
@@ -189,7 +190,7 @@ async def create_household(
         status="applicant",
         procedure="identification",
         procedure_step="applied",
-        procedure_started_on=date.today(),
+        procedure_started_on=clock.today(),
     )
     await _insert_household(session, principal, household)
     for member in members:
@@ -278,26 +279,34 @@ def _member_conflict(other: Household | None) -> Conflict:
 
 
 def household_field_errors(
-    fields: dict[str, Any], book: CodeBook, *, loc: tuple[str | int, ...]
+    fields: dict[str, Any],
+    book: CodeBook,
+    *,
+    loc: tuple[str | int, ...],
+    kept: dict[str, Any] | None = None,
 ) -> list[FieldError]:
+    """Problems of the ``fields`` given. ``kept``: the stored causes of a household being changed; the
+    causes are checked together with them, but only the codes given against the code lists (a code
+    retired since stays valid on the households that already have it)."""
     errors = [
         error
         for name, list_name in HOUSEHOLD_CODED.items()
         if name in fields and (error := book.check(list_name, fields[name], (*loc, name))) is not None
     ]
-    if "other_causes" in fields:
-        others = fields["other_causes"] or []
+    if "other_causes" in fields or "primary_cause" in fields:
+        causes = {**(kept or {}), **fields}
+        others = causes.get("other_causes") or []
         if len(others) > MAX_OTHER_CAUSES:
             errors.append(
                 FieldError((*loc, "other_causes"), f"at most {MAX_OTHER_CAUSES} other causes", "too_many")
             )
-        if len(set(others)) != len(others) or fields.get("primary_cause") in others:
+        if len(set(others)) != len(others) or causes.get("primary_cause") in others:
             errors.append(
                 FieldError(
                     (*loc, "other_causes"), "causes must differ from each other and the primary", "duplicate"
                 )
             )
-        for index, cause in enumerate(others):
+        for index, cause in enumerate(fields.get("other_causes") or []):
             if (error := book.check("cause", cause, (*loc, "other_causes", index))) is not None:
                 errors.append(error)
     return errors
@@ -350,18 +359,16 @@ async def update_household(
     household = await get_household(session, principal, household_id)
     require(principal, Permission.HOUSEHOLDS_WRITE)
     ensure_version(household, if_match)
-    book = await code_book(session, changes.get("region_code", household.region_code), date.today().year)
-    merged = {"primary_cause": household.primary_cause, "other_causes": household.other_causes, **changes}
-    errors = household_field_errors(
-        {k: v for k, v in merged.items() if k in changes or k == "other_causes"}, book, loc=("body",)
-    )
+    book = await code_book(session, changes.get("region_code", household.region_code), clock.today().year)
+    kept = {"primary_cause": household.primary_cause, "other_causes": household.other_causes}
+    errors = household_field_errors(changes, book, loc=("body",), kept=kept)
     if errors:
         raise InvalidInput(f"{len(errors)} problem(s) in the changes.", "household.invalid", errors)
-    if "region_code" in changes and changes["region_code"] != household.region_code:
-        await _move(session, principal, household, changes.pop("region_code"))
-    for name, value in changes.items():
-        setattr(household, name, value)
     try:
+        if "region_code" in changes and changes["region_code"] != household.region_code:
+            await _move(session, principal, household, changes.pop("region_code"))
+        for name, value in changes.items():
+            setattr(household, name, value)
         async with session.begin_nested():
             await session.flush()
     except IntegrityError:
@@ -370,6 +377,8 @@ async def update_household(
             "household.number_taken",
             errors=[FieldError(("body", "household_number"), "already used in this county", "taken")],
         ) from None
+    except StaleDataError:  # a concurrent change passed the same If-Match first
+        raise _changed_meanwhile(conditional=True) from None
     return household
 
 
@@ -383,7 +392,7 @@ async def _move(session: AsyncSession, principal: Principal, household: Househol
             errors=[FieldError(("body", "region_code"), "not a village of this county", "level")],
         )
     household.region_code = region_code
-    for model in (Member, Income, Indicator):
+    for model in (Member, Income, Indicator, Publicity, Objection, HouseholdEvent):
         statement = update(model).where(model.household_id == household.id)  # scope: the household's own rows
         await session.execute(statement.values(region_code=region_code))
 
@@ -399,14 +408,14 @@ async def add_member(
     household = await get_household(session, principal, household_id)
     require(principal, Permission.HOUSEHOLDS_WRITE)
     ensure_version(household, if_match)
-    book = await code_book(session, household.region_code, date.today().year)
+    book = await code_book(session, household.region_code, clock.today().year)
     errors = member_errors(fields, book, loc=("body",))
     if errors:
         raise InvalidInput(f"{len(errors)} problem(s) in the member.", "member.invalid", errors)
-    if fields["relation"] == HEAD:
-        raise _head_rule("add the member with another relation, then make them head by changing both members")
     member = await _insert_member(session, principal, household, fields)
-    _touch(household)
+    if fields["relation"] == HEAD:
+        await _check_single_head(session, principal, household)
+    await _touch(session, household, conditional=True)
     return member
 
 
@@ -429,7 +438,7 @@ async def update_member(
     )
     if member is None:
         raise NotFound("member")
-    book = await code_book(session, household.region_code, date.today().year)
+    book = await code_book(session, household.region_code, clock.today().year)
     errors = member_errors(changes, book, loc=("body",))
     if errors:
         raise InvalidInput(f"{len(errors)} problem(s) in the member.", "member.invalid", errors)
@@ -440,14 +449,17 @@ async def update_member(
             parsed.sex,
             parsed.birth_date,
         )
-    if changes.get("is_active") is True and not member.is_active:
+    reactivated = changes.get("is_active") is True and not member.is_active
+    renumbered = "id_number" in changes and changes["id_number"] != member.id_number
+    if changes.get("is_active", member.is_active) and (reactivated or renumbered):
         await ensure_not_member_elsewhere(
             session, principal, changes.get("id_number", member.id_number), household.id
         )
+    if reactivated:
         changes.setdefault("left_on", None)
         changes.setdefault("left_reason", None)
     if changes.get("is_active") is False and member.is_active:
-        changes.setdefault("left_on", date.today())
+        changes.setdefault("left_on", clock.today())
     for name, value in changes.items():
         setattr(member, name, value)
     try:
@@ -456,25 +468,48 @@ async def update_member(
     except IntegrityError:
         raise _member_conflict(None) from None
     await _check_single_head(session, principal, household)
-    _touch(household)
+    await _touch(session, household, conditional=True)
     return member
 
 
 async def _check_single_head(session: AsyncSession, principal: Principal, household: Household) -> None:
+    """Never two active heads. A household may be without one for a while: changing the head is two
+    changes (demote the old head, then promote the new one), and a head who dies or leaves is recorded
+    before a successor is named; the household keeps the last head's name until then."""
     members = await _members(session, principal, household.id)
     heads = [member for member in members if member.relation == HEAD]
-    if len(heads) != 1:
-        raise _head_rule(f"found {len(heads)} active heads")
-    household.head_name = heads[0].name
+    if len(heads) > 1:
+        raise _head_rule(f"found {len(heads)} active heads; change the current head's relation first")
+    if heads:
+        household.head_name = heads[0].name
 
 
 def _head_rule(detail: str) -> RuleViolation:
-    return RuleViolation(f"A household has exactly one active head (户主): {detail}.", "member.head_count")
+    return RuleViolation(f"A household has one active head (户主) at most: {detail}.", "member.head_count")
 
 
-def _touch(household: Household) -> None:
-    """A change of a household's members, incomes or indicators is a change of the household (new ETag)."""
+async def _touch(session: AsyncSession, household: Household, *, conditional: bool) -> None:
+    """A change of a household's members, incomes or indicators is a change of the household (new ETag).
+
+    Flushed here, so that losing a race with a concurrent change of the same household is answered as
+    such (412 when the caller named the version with If-Match, 409 otherwise), not as a server error."""
     household.updated_at = utcnow()
+    try:
+        await session.flush()
+    except StaleDataError:
+        raise _changed_meanwhile(conditional=conditional) from None
+
+
+def _changed_meanwhile(*, conditional: bool) -> DomainError:
+    if conditional:
+        return PreconditionFailed(
+            "The household changed while your change was being made; read it again.",
+            "household.version_mismatch",
+        )
+    return Conflict(
+        "The household changed while your change was being made; try again.",
+        "household.changed_concurrently",
+    )
 
 
 # Incomes and indicators ---------------------------------------------------------------------------------
@@ -523,8 +558,7 @@ async def set_income(
     else:
         for name, value in values.items():
             setattr(income, name, value)
-    _touch(household)
-    await session.flush()
+    await _touch(session, household, conditional=False)
     return income
 
 
@@ -549,7 +583,7 @@ async def set_indicator(
 ) -> Indicator:
     household = await get_household(session, principal, household_id)
     require(principal, Permission.HOUSEHOLDS_WRITE)
-    if verified_on > date.today():
+    if verified_on > clock.today():
         raise InvalidInput(
             "A verification cannot be dated in the future.",
             "indicator.future_date",
@@ -576,8 +610,7 @@ async def set_indicator(
     else:
         for name, value in values.items():
             setattr(row, name, value)
-    _touch(household)
-    await session.flush()
+    await _touch(session, household, conditional=False)
     return row
 
 
@@ -612,7 +645,7 @@ async def record_event(
         actor_id=principal.id,
         actor_name=principal.name,
         actor_roles=sorted(principal.roles),
-        at=utcnow(),
+        at=clock.now(),
         comment=comment,
         document_numbers=list(document_numbers),
         publicity_id=publicity_id,

@@ -18,7 +18,7 @@ from app.domain.errors import Conflict, FieldError, InvalidInput, NotFound
 from app.domain.principal import Permission, Principal
 from app.domain.regions import codes
 from app.domain.regions.service import ensure_region_exists
-from app.domain.scope import applicable, ensure_in_scope, readable_reference, scoped
+from app.domain.scope import applicable, readable_reference, scoped
 
 CODE_LISTS = (
     "identification_standard",
@@ -262,7 +262,7 @@ async def setting(session: AsyncSession, region_code: str, key: str) -> Any:
 
 async def effective_settings(session: AsyncSession, principal: Principal, region_code: str) -> dict[str, Any]:
     require(principal, Permission.HOUSEHOLDS_READ)
-    ensure_in_scope(principal, region_code)
+    await ensure_region_exists(session, principal, region_code)  # in scope, well-formed and stored, else 404
     return {key: await setting(session, region_code, key) for key in SETTINGS}
 
 

@@ -48,6 +48,9 @@ class World:
 
     records: dict[str, dict[str, Any]] = field(default_factory=dict)
     principals: list[tuple[Principal, str]] = field(default_factory=list)
+    # The villages of households stored besides the one ``household`` per village (one entry each), which
+    # the household list must show too.
+    extra_households: list[str] = field(default_factory=list)
 
     def add(self, kind: str, region: str, value: Any) -> None:
         self.records.setdefault(kind, {})[region] = value
@@ -90,6 +93,9 @@ class Targeted:
     request: Callable[[World, str, Principal], Request]
     # Creating or importing checks the role before the target (there is no record to hide yet).
     permission_first: bool = False
+    # Who may, when the permission alone does not say (a role held at a region level); default: the
+    # holders of ``permission``.
+    allows: Callable[[Principal], bool] | None = None
     out_of_scope_status: int = 404
     targets: tuple[str, ...] = TARGETS
 

@@ -61,7 +61,9 @@ INCOME = {
 
 SPECS: dict[tuple[str, str], Spec] = {
     ("GET", "/api/v1/households"): Listing(
-        Permission.HOUSEHOLDS_READ, "/api/v1/households", lambda w: w.regions("household")
+        Permission.HOUSEHOLDS_READ,
+        "/api/v1/households",
+        lambda w: [*w.regions("household"), *w.extra_households],
     ),
     ("POST", "/api/v1/households"): Targeted(
         Permission.HOUSEHOLDS_WRITE,

@@ -1,0 +1,732 @@
+"""Measure the real server next to its ceiling, in one run, and write bench/RESULTS.md.
+
+    python -m bench.run --database-url postgresql+asyncpg://postgres@127.0.0.1:5432/fupin_bench \\
+        --scale postgresql+asyncpg://postgres@127.0.0.1:5432/fupin_bench_10k ...
+
+Starts ``fupin serve`` (uvicorn, one worker, log level WARNING) and the bare ceiling app (bench/ceiling.py)
+as subprocesses on loopback ports, signs in as the benchmark users and measures:
+
+(a) the household list page (50 rows, township scope) with wrk -t2 -c32, real and ceiling alternating;
+(b) a single household with its members, random ids of the township, real and ceiling alternating;
+(c) NDJSON export of a county and of the province: rows/s and the server's peak memory, next to
+    ``COPY (SELECT …) TO STDOUT`` and an asyncpg cursor + orjson per row over the same rows;
+(d) a 100,000-row CSV import through the API's job;
+(e) the list page at every dataset size given with --scale (and the main one).
+
+Needs wrk (``apt-get install -y wrk``) and the datasets of bench/generate.py. Medians of several repeats;
+the machine is shared and noisy, so compare the ratios taken here, not absolute figures across runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import os
+import platform
+import re
+import shlex
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+
+import asyncpg
+import httpx
+import orjson
+from sqlalchemy.engine import make_url
+
+from bench.ceiling import (
+    EXPORT_HOUSEHOLDS,
+    EXPORT_MEMBERS_OF_SUBTREE,
+    export_ndjson,
+    init_connection,
+    prefix_bounds,
+)
+from bench.generate import BENCH_PASSWORD, DATA_DIR, asyncpg_dsn
+from bench.importfile import write_import_csv
+
+BENCH_DIR = Path(__file__).parent
+RESULTS = BENCH_DIR / "RESULTS.md"
+JWT_SECRET = "bench-only-secret-" + "x" * 32  # a throwaway key for a loopback benchmark
+WRK_THREADS, WRK_CONNECTIONS = 2, 32
+PACKAGES = (
+    "fastapi",
+    "starlette",
+    "uvicorn",
+    "uvloop",
+    "httptools",
+    "pydantic",
+    "sqlalchemy",
+    "asyncpg",
+    "orjson",
+)
+
+
+# Processes -------------------------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class Server:
+    name: str
+    command: list[str]
+    env: dict[str, str]
+    health_path: str
+    cwd: Path | None = None
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def pid(self) -> int:
+        assert self.process is not None
+        return self.process.pid
+
+    @contextmanager
+    def running(self) -> Iterator[Server]:
+        log = (DATA_DIR / f"{self.name}.log").open("wb")
+        self.process = subprocess.Popen(  # noqa: S603  our own commands
+            [*self.command, "--port", str(self.port)],
+            env={**os.environ, **self.env},
+            cwd=self.cwd,
+            stdout=log,
+            stderr=log,
+        )
+        try:
+            self._wait_until_up()
+            yield self
+        finally:
+            self.process.terminate()
+            self.process.wait(timeout=30)
+            log.close()
+
+    def _wait_until_up(self) -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            assert self.process is not None
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.name} exited: see {DATA_DIR / self.name}.log")
+            try:
+                if httpx.get(self.base + self.health_path, timeout=1).status_code < 500:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        raise RuntimeError(f"{self.name} did not come up")
+
+
+def real_server(database_url: str, tree: Path | None = None) -> Server:
+    """``fupin serve``; with ``tree``, the app of another source tree (a copy holding app/ and
+    migrations/), to compare a change with what it replaces in the same run."""
+    env = {
+        "FUPIN_DATABASE_URL": database_url,
+        "FUPIN_JWT_SECRET": JWT_SECRET,
+        "FUPIN_LOG_LEVEL": "WARNING",
+        "FUPIN_ACCESS_TOKEN_TTL_SECONDS": "86400",  # outlives the run
+    }
+    if tree is None:
+        return Server("fupin", [str(Path(sys.executable).with_name("fupin")), "serve"], env, "/healthz")
+    env["PYTHONPATH"] = str(tree.resolve())  # and the working directory, which `python -m` puts first
+    return Server("baseline", [sys.executable, "-m", "app", "serve"], env, "/healthz", cwd=tree.resolve())
+
+
+def ceiling_server(database_url: str) -> Server:
+    command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "bench.ceiling:app",
+        "--log-level",
+        "warning",
+        "--no-access-log",
+    ]
+    return Server("ceiling", command, {"FUPIN_DATABASE_URL": database_url}, "/nothing")
+
+
+def peak_rss_kib(pid: int) -> int:
+    """VmHWM: the most resident memory the process ever had."""
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(re.search(r"VmHWM:\s+(\d+)", status).group(1))  # type: ignore[union-attr]
+
+
+def rss_kib(pid: int) -> int:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(re.search(r"VmRSS:\s+(\d+)", status).group(1))  # type: ignore[union-attr]
+
+
+# wrk -------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Load:
+    requests_per_second: float
+    p50_ms: float
+    p99_ms: float
+
+
+def wrk(url: str, script: str, *, seconds: int, connections: int = WRK_CONNECTIONS) -> Load:
+    """One wrk run; every response must be a 2xx (a benchmark of error pages measures nothing)."""
+    path = DATA_DIR / f"wrk-{abs(hash(script))}.lua"
+    path.write_text(script)
+    threads = min(WRK_THREADS, connections)
+    command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(path), url]
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout  # noqa: S603
+    if "Non-2xx" in output or "Socket errors" in output:
+        raise RuntimeError(f"wrk saw errors:\n{output}")
+    return Load(
+        float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),  # type: ignore[union-attr]
+        _latency(output, "50"),
+        _latency(output, "99"),
+    )
+
+
+def _latency(output: str, percentile: str) -> float:
+    value, unit = re.search(rf"^\s+{percentile}%\s+([\d.]+)(us|ms|s)\s*$", output, re.M).groups()  # type: ignore[union-attr]
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def lua_get(paths: list[str], headers: dict[str, str]) -> str:
+    """A wrk script requesting the given paths at random."""
+    quoted = ",\n".join(f'  "{p}"' for p in paths)
+    header_lines = "".join(f'wrk.headers["{k}"] = "{v}"\n' for k, v in headers.items())
+    return (
+        f"{header_lines}local paths = {{\n{quoted}\n}}\n"
+        "request = function()\n  return wrk.format('GET', paths[math.random(#paths)])\nend\n"
+    )
+
+
+@dataclass
+class SideBySide:
+    """wrk runs per target ("fupin", "baseline", "ceiling"), taken in turn so that all see the same noise."""
+
+    runs: dict[str, list[Load]] = field(default_factory=dict)
+
+    def median(self, target: str) -> Load:
+        loads = self.runs[target]
+        return Load(*(statistics.median(getattr(x, f) for x in loads) for f in Load.__dataclass_fields__))
+
+    def ratio(self, target: str, to: str = "ceiling") -> float:
+        """Median of the per-round ratios of requests/s."""
+        pairs = zip(self.runs[target], self.runs[to], strict=True)
+        return statistics.median(a.requests_per_second / b.requests_per_second for a, b in pairs)
+
+
+def alternate(
+    targets: dict[str, tuple[str, str]], *, repeats: int, seconds: int, connections: int = WRK_CONNECTIONS
+) -> SideBySide:
+    """Each target in turn, ``repeats`` rounds; a target is ``(url, wrk script)``."""
+    result = SideBySide({name: [] for name in targets})
+    for _ in range(repeats):
+        for name, (url, script) in targets.items():
+            result.runs[name].append(wrk(url, script, seconds=seconds, connections=connections))
+    return result
+
+
+# The measurements ------------------------------------------------------------------------------------------
+
+
+def sign_in(server: Server, username: str) -> str:
+    response = httpx.post(
+        server.base + "/api/v1/auth/token",
+        data={"grant_type": "password", "username": username, "password": BENCH_PASSWORD},
+        timeout=30,
+    )
+    response.raise_for_status()
+    return str(response.json()["access_token"])
+
+
+def check_same_page(real: Server, ceiling: Server, token: str, township: str) -> None:
+    """The ceiling answers byte for byte what the real endpoint answers, on the first and a later page."""
+    headers = {"Authorization": f"Bearer {token}"}
+    first = httpx.get(real.base + "/api/v1/households", headers=headers).content
+    assert first == httpx.get(f"{ceiling.base}/households?region={township}").content, "first pages differ"
+    cursor = orjson.loads(first)["next_cursor"]
+    later = httpx.get(real.base + "/api/v1/households", params={"cursor": cursor}, headers=headers).content
+    theirs = httpx.get(f"{ceiling.base}/households", params={"region": township, "cursor": cursor}).content
+    assert later == theirs, "second pages differ"
+
+
+async def township_ids(dsn: str, township: str, count: int = 500) -> list[str]:
+    conn = await asyncpg.connect(dsn)
+    try:
+        rows = await conn.fetch(
+            "SELECT id::text FROM households WHERE region_code >= $1 AND region_code <= $2 "
+            "ORDER BY md5(id::text) LIMIT $3",
+            township,
+            township[:9] + "999",
+            count,
+        )
+    finally:
+        await conn.close()
+    return [row[0] for row in rows]
+
+
+def route_exists(server: Server, path: str, method: str) -> bool:
+    paths = httpx.get(server.base + "/openapi.json", timeout=30).json()["paths"]
+    return method.lower() in paths.get(path, {})
+
+
+@dataclass(frozen=True)
+class Export:
+    target: str  # "fupin" or "baseline"
+    scope: str
+    households: int
+    seconds: float
+    baseline_rss_mib: float
+    peak_rss_mib: float
+    copy_seconds: float
+    ceiling_seconds: float
+
+    def rate(self, seconds: float) -> float:
+        return self.households / seconds
+
+
+def measure_export(server: Server, token: str, dsn: str, scope: str, region: str) -> Export:
+    """Stream the NDJSON export while sampling the server's resident memory every 20 ms; then the same
+    households by COPY and by the per-row ceiling (which must write the very same bytes)."""
+    baseline = rss_kib(server.pid)
+    peak, done = [baseline], threading.Event()
+
+    def sample() -> None:
+        while not done.wait(0.02):
+            peak[0] = max(peak[0], rss_kib(server.pid))
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    digest, households, started = hashlib.sha256(), 0, time.perf_counter()
+    try:
+        with httpx.stream(
+            "GET",
+            server.base + "/api/v1/households/export",
+            params={"format": "ndjson", "region": region},
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=httpx.Timeout(30, read=None),  # a province takes a while
+        ) as response:
+            response.raise_for_status()
+            for chunk in response.iter_bytes():
+                digest.update(chunk)
+                households += chunk.count(b"\n")
+        seconds = time.perf_counter() - started
+    finally:
+        done.set()
+        sampler.join()
+    copy_seconds, ceiling_seconds, ceiling_digest = asyncio.run(export_ceilings(dsn, region))
+    assert digest.hexdigest() == ceiling_digest, f"the {scope} export differs from the ceiling's"
+    return Export(
+        server.name,
+        scope,
+        households,
+        seconds,
+        baseline / 1024,
+        peak[0] / 1024,
+        copy_seconds,
+        ceiling_seconds,
+    )
+
+
+async def export_ceilings(dsn: str, region: str) -> tuple[float, float, str]:
+    """Seconds for ``COPY (SELECT …) TO STDOUT`` of the export's households and active members, seconds
+    for the asyncpg + orjson per-row ceiling, and the digest of what the latter wrote."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        await init_connection(conn)
+        low, high = prefix_bounds(region)
+        started = time.perf_counter()
+        for query in (EXPORT_HOUSEHOLDS, EXPORT_MEMBERS_OF_SUBTREE):
+            literal = query.replace("$1", f"'{low}'").replace("$2", f"'{high}'")
+            await conn.copy_from_query(literal, output=_discard)
+        copy_seconds = time.perf_counter() - started
+        digest, started = hashlib.sha256(), time.perf_counter()
+        async for chunk in export_ndjson(conn, region):
+            digest.update(chunk)
+        return copy_seconds, time.perf_counter() - started, digest.hexdigest()
+    finally:
+        await conn.close()
+
+
+async def _discard(_chunk: bytes) -> None:
+    pass
+
+
+def measure_import(server: Server, token: str, dsn: str, county: str, rows: int) -> Import:
+    """Upload a CSV of ``rows`` member rows (new households of the county's villages) and follow the job."""
+    villages, run = asyncio.run(import_targets(dsn, county))
+    path = DATA_DIR / "import.csv"
+    households = write_import_csv(path, rows=rows, villages=villages, run=run)
+    headers = {"Authorization": f"Bearer {token}"}
+    started = time.perf_counter()
+    with path.open("rb") as file:
+        response = httpx.post(
+            server.base + "/api/v1/households/imports",
+            files={"file": ("bench.csv", file, "text/csv")},
+            headers=headers,
+            timeout=300,
+        )
+    response.raise_for_status()
+    job = response.json()
+    while job["status"] in ("queued", "running"):
+        time.sleep(0.5)
+        job = httpx.get(f"{server.base}/api/v1/jobs/{job['id']}", headers=headers, timeout=30).json()
+    seconds = time.perf_counter() - started
+    if job["status"] != "succeeded":
+        raise RuntimeError(f"the import failed: {job['error']}")
+    return Import(rows, households, seconds, float(job["result"].get("seconds") or 0))
+
+
+@dataclass(frozen=True)
+class Import:
+    rows: int
+    households: int
+    seconds: float  # from the upload to the job's end, as a client sees it
+    job_seconds: float  # as the job reports it
+
+
+async def import_targets(dsn: str, county: str) -> tuple[list[str], int]:
+    """The county's villages, and this import's run number (one more than the imports done before)."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        villages = await conn.fetch(
+            "SELECT code FROM regions WHERE level = 'village' AND code >= $1 AND code <= $2 ORDER BY code",
+            county,
+            county[:6] + "999999",
+        )
+        runs = await conn.fetchval("SELECT count(*) FROM jobs WHERE kind = 'household_import'")
+    finally:
+        await conn.close()
+    return [row[0] for row in villages], int(runs) + 1
+
+
+# Results ---------------------------------------------------------------------------------------------------
+
+
+def machine_facts(dsn: str) -> dict[str, str]:
+    async def server_version() -> str:
+        conn = await asyncpg.connect(dsn)
+        try:
+            return str(await conn.fetchval("SHOW server_version"))
+        finally:
+            await conn.close()
+
+    memory = re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text()).group(1)  # type: ignore[union-attr]
+    wrk_version = subprocess.run(["wrk", "--version"], capture_output=True, text=True).stdout.split()[1]  # noqa: S607
+    return {
+        "cores (nproc)": str(os.cpu_count()),
+        "memory": f"{int(memory) / 1024**2:.1f} GiB",
+        "CPU": _cpu_model(),
+        "kernel": platform.release(),
+        "PostgreSQL": asyncio.run(server_version()),
+        "Python": platform.python_version(),
+        "wrk": wrk_version,
+        **{name: metadata.version(name) for name in PACKAGES},
+    }
+
+
+def _cpu_model() -> str:
+    match = re.search(r"model name\s*:\s*(.+)", Path("/proc/cpuinfo").read_text())
+    return match.group(1).strip() if match else platform.machine()
+
+
+@dataclass
+class Report:
+    command: str
+    facts: dict[str, str]
+    datasets: list[dict[str, object]]
+    list_page: SideBySide | None = None
+    single: SideBySide | None = None
+    exports: list[Export] | str = "pending"
+    imports: Import | str = "pending"
+    scales: list[tuple[int, SideBySide, SideBySide]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def markdown(self) -> str:
+        now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+        out = [
+            "# Benchmark results",
+            "",
+            f"Measured {now} by `bench/run.py`; the machine is shared, so read the ratios (taken side by "
+            "side in this one run), not the absolute figures.",
+            "",
+            "```",
+            self.command,
+            "```",
+            "",
+            "## Machine",
+            "",
+            "| | |",
+            "|---|---|",
+            *(f"| {k} | {v} |" for k, v in self.facts.items()),
+            "",
+            "## Datasets",
+            "",
+            "| database | households | members | incomes | indicators | size | load time |",
+            "|---|---|---|---|---|---|---|",
+            *(_dataset_row(d) for d in self.datasets),
+            "",
+        ]
+        out += self._loads()
+        out += self._exports()
+        out += self._imports()
+        out += self._scales()
+        if self.notes:
+            out += ["## Notes", "", *(f"- {note}" for note in self.notes), ""]
+        return "\n".join(out)
+
+    def _loads(self) -> list[str]:
+        out: list[str] = []
+        for title, result in (
+            ("(a) List page: 50 households of a township, authenticated", self.list_page),
+            ("(b) One household with its members, random ids of the township", self.single),
+        ):
+            if result is None:
+                continue
+            rounds = len(result.runs["ceiling"])
+            out += [
+                f"## {title}",
+                "",
+                f"wrk -t{WRK_THREADS} -c{WRK_CONNECTIONS}, {rounds} rounds, the targets in turn; medians.",
+                "",
+                "| | requests/s | p50 ms | p99 ms | ratio to the ceiling | runs (requests/s) |",
+                "|---|---|---|---|---|---|",
+                *(_load_row(TARGET_NAMES[name], result, name) for name in result.runs),
+                "",
+            ]
+            if "baseline" in result.runs:
+                out += [f"fupin / baseline: **{result.ratio('fupin', 'baseline'):.2f}**.", ""]
+        return out
+
+    def _exports(self) -> list[str]:
+        out = ["## (c) NDJSON export: one household a line, with its active members", ""]
+        if isinstance(self.exports, str):
+            return [*out, self.exports, ""]
+        out += [
+            "Rows are households (each with ~3.5 members). The per-row ceiling is an asyncpg cursor + orjson "
+            "in the runner's process writing the very same bytes (checked by digest); COPY reads the same "
+            "households and members as CSV.",
+            "",
+            "| scope | server | households | rows/s | per-row ceiling rows/s | ratio | COPY TO STDOUT rows/s "
+            "| server RSS before → peak |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
+        for e in self.exports:
+            out.append(
+                f"| {e.scope} | {e.target} | {e.households:,} | {e.rate(e.seconds):,.0f} "
+                f"| {e.rate(e.ceiling_seconds):,.0f} "
+                f"| **{e.ceiling_seconds / e.seconds:.2f}** | {e.rate(e.copy_seconds):,.0f} "
+                f"| {e.baseline_rss_mib:.0f} → {e.peak_rss_mib:.0f} MiB |"
+            )
+        return [*out, ""]
+
+    def _imports(self) -> list[str]:
+        if isinstance(self.imports, str):
+            return ["## (d) CSV import through the API job", "", self.imports, ""]
+        i = self.imports
+        out = [f"## (d) CSV import of {i.rows:,} rows through the API job", ""]
+        return [
+            *out,
+            f"{i.rows:,} member rows ({i.households:,} new households) in the import layout, uploaded by the "
+            "county officer, all or nothing, into the largest dataset (run last, so that it changes nothing "
+            "measured above).",
+            "",
+            "| | seconds | rows/s |",
+            "|---|---|---|",
+            f"| upload to job done (client) | {i.seconds:.1f} | {i.rows / i.seconds:,.0f} |",
+            f"| the job itself (its own report) | {i.job_seconds:.1f} | {i.rows / i.job_seconds:,.0f} |",
+            "",
+        ]
+
+    def _scales(self) -> list[str]:
+        if not self.scales:
+            return []
+        smallest = self.scales[0][1].median("fupin").p50_ms
+        out = [
+            "## (e) List page as the table grows",
+            "",
+            "The same township page (the first township is in every dataset) on databases of each size. "
+            "At 32 connections p50 mostly measures throughput; at 1 connection it is the latency of one "
+            "request.",
+            "",
+            "| households | req/s (32 conn) | p50 ms (32 conn) | ceiling p50 ms (32 conn) | p50 ms (1 conn) "
+            "| ceiling p50 ms (1 conn) | p50 (32 conn) / smallest |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for households, loaded, single in self.scales:
+            fupin, ceiling = loaded.median("fupin"), loaded.median("ceiling")
+            out.append(
+                f"| {households:,} | {fupin.requests_per_second:,.0f} | {fupin.p50_ms:.2f} "
+                f"| {ceiling.p50_ms:.2f} | {single.median('fupin').p50_ms:.2f} "
+                f"| {single.median('ceiling').p50_ms:.2f} | {fupin.p50_ms / smallest:.2f} |"
+            )
+        return [*out, ""]
+
+
+TARGET_NAMES = {
+    "fupin": "fupin (FastAPI, 1 worker)",
+    "baseline": "fupin, baseline tree",
+    "ceiling": "ceiling (bare ASGI, asyncpg, orjson)",
+}
+
+
+def _load_row(name: str, result: SideBySide, target: str) -> str:
+    median = result.median(target)
+    each = ", ".join(f"{run.requests_per_second:,.0f}" for run in result.runs[target])
+    return (
+        f"| {name} | {median.requests_per_second:,.0f} | {median.p50_ms:.2f} | {median.p99_ms:.2f} "
+        f"| {result.ratio(target):.2f} | {each} |"
+    )
+
+
+def _dataset_row(d: dict[str, object]) -> str:
+    rows = d["rows"]
+    assert isinstance(rows, dict)
+    return (
+        f"| {d['database']} | {rows['households']:,} | {rows['members']:,} | {rows['incomes']:,} "
+        f"| {rows['indicators']:,} | {d['database_size']} | {d['total_seconds']} s |"
+    )
+
+
+def dataset_summary(database_url: str) -> dict[str, object]:
+    path = DATA_DIR / f"{make_url(database_url).database}.json"
+    if not path.exists():
+        raise SystemExit(f"{path} is missing: load the database with python -m bench.generate first")
+    return dict(orjson.loads(path.read_bytes()))
+
+
+# The run ---------------------------------------------------------------------------------------------------
+
+
+def run(args: argparse.Namespace) -> Report:
+    main = dataset_summary(args.database_url)
+    scales = sorted((dataset_summary(url) for url in args.scale), key=lambda d: int(str(d["households"])))
+    dsn = asyncpg_dsn(args.database_url)
+    township = str(main["bench_township"])
+    report = Report(" ".join(shlex.quote(a) for a in sys.argv), machine_facts(dsn), [*scales, main])
+    repeats, seconds = args.repeats, args.seconds
+
+    with ExitStack() as stack:
+        real = stack.enter_context(real_server(args.database_url).running())
+        ceiling = stack.enter_context(ceiling_server(args.database_url).running())
+        servers = {"fupin": real}
+        if args.baseline:
+            servers["baseline"] = stack.enter_context(real_server(args.database_url, args.baseline).running())
+        tokens = {name: sign_in(server, "bench_township") for name, server in servers.items()}
+        check_same_page(real, ceiling, tokens["fupin"], township)
+
+        def targets(real_paths: list[str], ceiling_paths: list[str]) -> dict[str, tuple[str, str]]:
+            chosen = {
+                name: (server.base, lua_get(real_paths, {"Authorization": f"Bearer {tokens[name]}"}))
+                for name, server in servers.items()
+            }
+            return {**chosen, "ceiling": (ceiling.base, lua_get(ceiling_paths, {}))}
+
+        print("(a) list page", flush=True)
+        report.list_page = alternate(
+            targets(["/api/v1/households"], [f"/households?region={township}"]),
+            repeats=repeats,
+            seconds=seconds,
+        )
+        print("(b) single household", flush=True)
+        ids = asyncio.run(township_ids(dsn, township))
+        report.single = alternate(
+            targets(
+                [f"/api/v1/households/{i}" for i in ids], [f"/households/{i}?region={township}" for i in ids]
+            ),
+            repeats=repeats,
+            seconds=seconds,
+        )
+        print("(c) export", flush=True)
+        if route_exists(real, "/api/v1/households/export", "get"):
+            county = str(main["bench_county"])
+            scopes = [
+                ("county", county, "bench_county"),
+                ("prefecture", county[:4].ljust(12, "0"), "bench_province"),
+                ("province", county[:2].ljust(12, "0"), "bench_province"),
+            ]
+            report.exports = [
+                measure_export(server, sign_in(server, user), dsn, scope, region)
+                for scope, region, user in scopes
+                for name, server in servers.items()
+                if name == "fupin" or scope != "province"  # the baseline's province can take very long
+            ]
+        else:
+            report.exports = "Pending: `GET /api/v1/households/export` does not exist yet in this tree."
+        has_imports = route_exists(real, "/api/v1/households/imports", "post")
+
+    print("(e) sizes", flush=True)
+    sizes = [*zip(scales, args.scale, strict=True), (main, args.database_url)]
+    for dataset, url in sorted(sizes, key=lambda pair: int(str(pair[0]["households"]))):
+        households = int(str(dataset["households"]))
+        report.scales.append((households, *measure_scale(url, township, repeats, args.scale_seconds)))
+
+    print("(d) import", flush=True)
+    if not has_imports:
+        report.imports = "Pending: `POST /api/v1/households/imports` does not exist yet in this tree."
+    elif args.import_rows:
+        with real_server(args.database_url).running() as real:
+            token = sign_in(real, "bench_county")
+            report.imports = measure_import(real, token, dsn, str(main["bench_county"]), args.import_rows)
+    return report
+
+
+def measure_scale(
+    database_url: str, township: str, repeats: int, seconds: int
+) -> tuple[SideBySide, SideBySide]:
+    """The list page on one database: at 32 connections, then at 1."""
+    with real_server(database_url).running() as real, ceiling_server(database_url).running() as ceiling:
+        auth = {"Authorization": f"Bearer {sign_in(real, 'bench_township')}"}
+        pages = {
+            "fupin": (real.base, lua_get(["/api/v1/households"], auth)),
+            "ceiling": (ceiling.base, lua_get([f"/households?region={township}"], {})),
+        }
+        loaded = alternate(pages, repeats=repeats, seconds=seconds)
+        return loaded, alternate(pages, repeats=repeats, seconds=seconds, connections=1)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--database-url", default="postgresql+asyncpg://postgres@127.0.0.1:5432/fupin_bench")
+    parser.add_argument("--scale", action="append", default=[], help="smaller datasets for (e), repeatable")
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--seconds", type=int, default=10, help="length of each wrk run in (a) and (b)")
+    parser.add_argument("--scale-seconds", type=int, default=5, help="length of each wrk run in (e)")
+    parser.add_argument("--output", type=Path, default=RESULTS)
+    parser.add_argument("--import-rows", type=int, default=100_000, help="0: skip (d), which adds households")
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="a source tree (app/ and migrations/) to measure beside this one in (a), (b)",
+    )
+    args = parser.parse_args()
+    DATA_DIR.mkdir(exist_ok=True)
+    report = run(args)
+    args.output.write_text(report.markdown() + kept_analysis(args.output))
+    print(report.markdown())
+
+
+def kept_analysis(path: Path) -> str:
+    """What people wrote under ``## Analysis`` in the previous results stays (the tables are replaced)."""
+    previous = path.read_text() if path.exists() else ""
+    start = previous.find("\n## Analysis")
+    return previous[start:] if start >= 0 else ""
+
+
+if __name__ == "__main__":
+    main()
