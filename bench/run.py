@@ -298,11 +298,24 @@ class Export:
         return self.households / seconds
 
 
-def measure_export(server: Server, token: str, dsn: str, scope: str, region: str) -> Export:
-    """Stream the NDJSON export while sampling the server's resident memory every 20 ms; then the same
-    households by COPY and by the per-row ceiling (which must write the very same bytes)."""
-    baseline = rss_kib(server.pid)
-    peak, done = [baseline], threading.Event()
+def measure_exports(
+    servers: dict[str, tuple[Server, str]], dsn: str, scope: str, region: str
+) -> list[Export]:
+    """COPY and the per-row ceiling first (which also warms the cache alike for every server), then each
+    server's export (``(server, token)`` by name), which must write the very same bytes as the ceiling."""
+    copy_seconds, ceiling_seconds, ceiling_digest = asyncio.run(export_ceilings(dsn, region))
+    exports = []
+    for name, (server, token) in servers.items():
+        households, seconds, before, peak, digest = stream_export(server, token, region)
+        assert digest == ceiling_digest, f"the {scope} export of {name} differs from the ceiling's"
+        exports.append(Export(name, scope, households, seconds, before, peak, copy_seconds, ceiling_seconds))
+    return exports
+
+
+def stream_export(server: Server, token: str, region: str) -> tuple[int, float, float, float, str]:
+    """Households, seconds, server RSS before and at its peak (MiB, sampled every 20 ms), digest."""
+    before = rss_kib(server.pid)
+    peak, done = [before], threading.Event()
 
     def sample() -> None:
         while not done.wait(0.02):
@@ -327,18 +340,7 @@ def measure_export(server: Server, token: str, dsn: str, scope: str, region: str
     finally:
         done.set()
         sampler.join()
-    copy_seconds, ceiling_seconds, ceiling_digest = asyncio.run(export_ceilings(dsn, region))
-    assert digest.hexdigest() == ceiling_digest, f"the {scope} export differs from the ceiling's"
-    return Export(
-        server.name,
-        scope,
-        households,
-        seconds,
-        baseline / 1024,
-        peak[0] / 1024,
-        copy_seconds,
-        ceiling_seconds,
-    )
+    return households, seconds, before / 1024, peak[0] / 1024, digest.hexdigest()
 
 
 async def export_ceilings(dsn: str, region: str) -> tuple[float, float, str]:
@@ -658,12 +660,14 @@ def run(args: argparse.Namespace) -> Report:
                 ("prefecture", county[:4].ljust(12, "0"), "bench_province"),
                 ("province", county[:2].ljust(12, "0"), "bench_province"),
             ]
-            report.exports = [
-                measure_export(server, sign_in(server, user), dsn, scope, region)
-                for scope, region, user in scopes
-                for name, server in servers.items()
-                if name == "fupin" or scope != "province"  # the baseline's province can take very long
-            ]
+            report.exports = []
+            for scope, region, user in scopes:
+                exporters = {
+                    name: (server, sign_in(server, user))
+                    for name, server in servers.items()
+                    if name == "fupin" or scope != "province"  # the baseline's province can take very long
+                }
+                report.exports += measure_exports(exporters, dsn, scope, region)
         else:
             report.exports = "Pending: `GET /api/v1/households/export` does not exist yet in this tree."
         has_imports = route_exists(real, "/api/v1/households/imports", "post")

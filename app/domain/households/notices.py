@@ -95,7 +95,7 @@ async def publicity_list(
             [FieldError(("query", "region"), f"{region_code} is a {region.level}", "level")],
         )
     members = restrict(
-        select(func.count(Member.id)).where(Member.household_id == Household.id, Member.is_active.is_(True)),
+        select(func.count(Member.id)).where(Member.household_id == Household.id, Member.is_active),
         Member,
         principal,
     ).scalar_subquery()

@@ -134,7 +134,7 @@ async def _members(
 ) -> list[Member]:
     statement = scoped(Member, principal).where(Member.household_id == household_id)
     if not include_left:
-        statement = statement.where(Member.is_active.is_(True))
+        statement = statement.where(Member.is_active)
     return list((await session.scalars(statement.order_by(Member.relation != HEAD, Member.birth_date))).all())
 
 
@@ -249,11 +249,11 @@ async def ensure_not_member_elsewhere(
     only if the caller may see that household."""
     other = await session.scalar(
         select(Member.household_id).where(  # scope: uniqueness is national; the answer is scoped below
-            Member.id_number == id_number, Member.is_active.is_(True), Member.household_id != household_id
+            Member.id_number == id_number, Member.is_active, Member.household_id != household_id
         )
         if household_id is not None
         else select(Member.household_id).where(  # scope: as above
-            Member.id_number == id_number, Member.is_active.is_(True)
+            Member.id_number == id_number, Member.is_active
         )
     )
     if other is None:
@@ -532,9 +532,7 @@ async def set_income(
         await session.scalar(
             select(func.count())
             .select_from(Member)
-            .where(
-                Member.household_id == household.id, Member.is_active.is_(True)
-            )  # scope: household checked
+            .where(Member.household_id == household.id, Member.is_active)  # scope: household checked
         )
         or 0
     )
