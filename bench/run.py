@@ -6,12 +6,14 @@
 Starts ``fupin serve`` (uvicorn, one worker, log level WARNING) and the bare ceiling app (bench/ceiling.py)
 as subprocesses on loopback ports, signs in as the benchmark users and measures:
 
-(a) the household list page (50 rows, township scope) with wrk -t2 -c32, real and ceiling alternating;
-(b) a single household with its members, random ids of the township, real and ceiling alternating;
-(c) NDJSON export of a county and of the province: rows/s and the server's peak memory, next to
-    ``COPY (SELECT …) TO STDOUT`` and an asyncpg cursor + orjson per row over the same rows;
-(d) a 100,000-row CSV import through the API's job;
+(a) the household list page (50 rows, township scope) with wrk -t2 -c32, real and ceiling in turn;
+(b) a single household with its members, random ids of the township, real and ceiling in turn;
+(c) the NDJSON export of a county, a prefecture and the province: rows/s and the server's peak memory, next
+    to ``COPY (SELECT …) TO STDOUT`` and an asyncpg cursor + orjson per row writing the same bytes;
+(d) a 100,000-row CSV import through the API's job (last: it adds households);
 (e) the list page at every dataset size given with --scale (and the main one).
+
+With ``--baseline DIR`` a second server, started from another source tree, runs beside the first in (a)-(c).
 
 Needs wrk (``apt-get install -y wrk``) and the datasets of bench/generate.py. Medians of several repeats;
 the machine is shared and noisy, so compare the ratios taken here, not absolute figures across runs.
@@ -157,13 +159,7 @@ def ceiling_server(database_url: str) -> Server:
         "warning",
         "--no-access-log",
     ]
-    return Server("ceiling", command, {"FUPIN_DATABASE_URL": database_url}, "/nothing")
-
-
-def peak_rss_kib(pid: int) -> int:
-    """VmHWM: the most resident memory the process ever had."""
-    status = Path(f"/proc/{pid}/status").read_text()
-    return int(re.search(r"VmHWM:\s+(\d+)", status).group(1))  # type: ignore[union-attr]
+    return Server("ceiling", command, {"FUPIN_DATABASE_URL": database_url}, "/")  # any answer will do
 
 
 def rss_kib(pid: int) -> int:
@@ -455,7 +451,6 @@ class Report:
     exports: list[Export] | str = "pending"
     imports: Import | str = "pending"
     scales: list[tuple[int, SideBySide, SideBySide]] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
 
     def markdown(self) -> str:
         now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
@@ -477,6 +472,9 @@ class Report:
             "",
             "## Datasets",
             "",
+            "Each loaded by `python -m bench.generate --database-url URL --households N --replace` "
+            "(bench/README.md); load time from creating the database to ANALYZE.",
+            "",
             "| database | households | members | incomes | indicators | size | load time |",
             "|---|---|---|---|---|---|---|",
             *(_dataset_row(d) for d in self.datasets),
@@ -486,8 +484,6 @@ class Report:
         out += self._exports()
         out += self._imports()
         out += self._scales()
-        if self.notes:
-            out += ["## Notes", "", *(f"- {note}" for note in self.notes), ""]
         return "\n".join(out)
 
     def _loads(self) -> list[str]:
@@ -618,7 +614,8 @@ def run(args: argparse.Namespace) -> Report:
     scales = sorted((dataset_summary(url) for url in args.scale), key=lambda d: int(str(d["households"])))
     dsn = asyncpg_dsn(args.database_url)
     township = str(main["bench_township"])
-    report = Report(" ".join(shlex.quote(a) for a in sys.argv), machine_facts(dsn), [*scales, main])
+    command = " ".join(["python -m bench.run", *(shlex.quote(a) for a in sys.argv[1:])])
+    report = Report(command, machine_facts(dsn), [*scales, main])
     repeats, seconds = args.repeats, args.seconds
 
     with ExitStack() as stack:
