@@ -33,6 +33,10 @@ class Permission(StrEnum):
     HOUSEHOLDS_IMPORT = "households:import"  # bulk loads of existing registers
     HOUSEHOLDS_EXPORT = "households:export"
     REFERENCE_WRITE = "reference:write"  # code lists, poverty lines, per-region settings
+    # 责任链: work units, cadres and their assignments (包乡, 包村, 第一书记, 驻村工作队, 结对帮扶)
+    RESPONSIBILITY_WRITE = "responsibility:write"
+    PLANS_WRITE = "plans:write"  # 帮扶计划: a household's yearly plan and its measures
+    VISITS_WRITE = "visits:write"  # 走访, 工作日志
 
 
 # "Everything below, plus ...": a township reviewer may do what a village clerk may, and so on up.
@@ -42,7 +46,12 @@ IMPLIED_ROLES: dict[Role, frozenset[Role]] = {
 }
 
 _READ = frozenset({Permission.REGIONS_READ, Permission.HOUSEHOLDS_READ})
-_CLERK = _READ | {Permission.HOUSEHOLDS_WRITE, Permission.HOUSEHOLDS_EXPORT}
+_CLERK = _READ | {
+    Permission.HOUSEHOLDS_WRITE,
+    Permission.HOUSEHOLDS_EXPORT,
+    Permission.PLANS_WRITE,
+    Permission.VISITS_WRITE,
+}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.VILLAGE_CLERK: _CLERK,
@@ -53,6 +62,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         Permission.USERS_MANAGE,
         Permission.HOUSEHOLDS_IMPORT,
         Permission.REFERENCE_WRITE,
+        Permission.RESPONSIBILITY_WRITE,
     },
     Role.FINANCE_OFFICER: _READ,
     Role.INSPECTOR: _READ
