@@ -79,13 +79,14 @@ def create_app(settings: Settings | None = None, *, check_schema: bool = True) -
     app.state.settings = settings
     for router in (
         health.router,
+        # First after the probes: routes are matched in order, and the household list is the hottest.
+        bulk.router,  # before households: /households/export is not a household id
+        households.router,
         auth.router,
         me.router,
         regions.router,
         users.router,
         clients.router,
-        bulk.router,  # before households: /households/export is not a household id
-        households.router,
         jobs.router,
         lifecycle.router,
         reference.router,

@@ -28,6 +28,9 @@ class Settings(BaseSettings):
         description="SQLAlchemy URL: sqlite+aiosqlite:///path or postgresql+asyncpg://user@host/db",
     )
     database_pool_size: int = Field(10, ge=1, description="Connections per process (PostgreSQL)")
+    database_read_pool_size: int = Field(
+        10, ge=1, description="Connections per process for hot reads: lists (PostgreSQL)"
+    )
     database_statement_timeout_ms: int = Field(
         30_000, ge=0, description="Statement timeout on PostgreSQL, 0 for none"
     )

@@ -8,17 +8,20 @@ from __future__ import annotations
 import tempfile
 from typing import IO, Annotated, Literal
 
-from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, UploadFile, status
+from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile, status
 from fastapi.responses import StreamingResponse
 
 from app.api.deps import PrincipalDep, SessionDep, SessionmakerDep
-from app.api.schemas.common import RegionCodeStr
-from app.api.schemas.households import Code, IdNumber, Status
+from app.api.schemas.households import HouseholdQuery
 from app.api.schemas.jobs import JobRead
 from app.domain import jobs
 from app.domain.households import exports, imports
-from app.domain.households.queries import HouseholdFilter, Sort
 from app.domain.households.spreadsheets import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE
+
+
+class HouseholdExportQuery(HouseholdQuery):
+    format: exports.ExportFormat = "csv"
+
 
 router = APIRouter(prefix="/api/v1/households", tags=["household import and export"])
 
@@ -27,35 +30,6 @@ SPOOL_IN_MEMORY = 4 * 1024 * 1024
 READ_BLOCK = 1024 * 1024
 TEMPLATE_TYPES = {"csv": CSV_MEDIA_TYPE, "xlsx": XLSX_MEDIA_TYPE}
 LAYOUT_DOC = "The column layout is described in docs/households-import.md and in the template."
-
-
-async def household_filter(
-    region: Annotated[RegionCodeStr | None, Query(description="Only this region's subtree")] = None,
-    status_: Annotated[Status | None, Query(alias="status")] = None,
-    attribute: Code | None = None,
-    category: Code | None = None,
-    cause: Annotated[Code | None, Query(description="Primary or other cause")] = None,
-    monitoring_kind: Code | None = None,
-    registered_year: Annotated[int | None, Query(ge=1980, le=2100)] = None,
-    exited_year: Annotated[int | None, Query(ge=1980, le=2100)] = None,
-    q: Annotated[str | None, Query(min_length=1, max_length=50, description="In head name or number")] = None,
-    id_number: Annotated[IdNumber | None, Query(description="Exact ID number of any member")] = None,
-    sort: Sort = "region",
-) -> HouseholdFilter:
-    """The filters of the household list (``GET /api/v1/households``)."""
-    return HouseholdFilter(
-        region=region,
-        status=status_,
-        attribute=attribute,
-        category=category,
-        cause=cause,
-        monitoring_kind=monitoring_kind,
-        registered_year=registered_year,
-        exited_year=exited_year,
-        q=q,
-        id_number=id_number,
-        sort=sort,
-    )
 
 
 @router.get(
@@ -141,10 +115,9 @@ async def export_households(
     principal: PrincipalDep,
     session: SessionDep,
     sessionmaker: SessionmakerDep,
-    filters: Annotated[HouseholdFilter, Depends(household_filter)],
-    format: exports.ExportFormat = "csv",
+    query: Annotated[HouseholdExportQuery, Query()],
 ) -> StreamingResponse:
-    plan = await exports.begin_export(session, principal, filters, format)
+    plan = await exports.begin_export(session, principal, query.to_filter(), query.format)
     return StreamingResponse(
         exports.stream_export(sessionmaker, principal, plan),
         media_type=plan.media_type,

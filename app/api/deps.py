@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, Query, Request
 from fastapi.security import OAuth2PasswordBearer
+from fastapi.security.utils import get_authorization_scheme_param
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.db.session import Database
@@ -55,20 +56,27 @@ async def get_session(database: Annotated[Database, Depends(get_database)]) -> A
             raise
 
 
-async def get_principal(
-    request: Request,
-    token: Annotated[str | None, Depends(oauth2_scheme)],
-    settings: Annotated[Settings, Depends(get_settings)],
-) -> Principal:
+async def get_principal(request: Request, token: Annotated[str | None, Depends(oauth2_scheme)]) -> Principal:
+    return await authenticate(request, token)
+
+
+async def authenticate(request: Request, token: str | None) -> Principal:
+    """The principal of a bearer token whose account may still act; the one way every route signs in."""
     if not token:
         raise Unauthenticated(
             "Sign in first: send `Authorization: Bearer <access token>`.", "auth.missing_token"
         )
-    principal = decode_access_token(settings, token)
+    principal = decode_access_token(request.app.state.settings, token)
     gate: AccountGate = request.app.state.account_gate
     await gate.ensure_current(principal)
     request.scope.setdefault("state", {})["principal"] = principal.subject
     return principal
+
+
+def bearer_token(request: Request) -> str | None:
+    """The token of an ``Authorization: Bearer …`` header, read as ``oauth2_scheme`` reads it."""
+    scheme, token = get_authorization_scheme_param(request.headers.get("authorization"))
+    return token if scheme.lower() == "bearer" else None
 
 
 async def get_page(
@@ -83,6 +91,7 @@ async def get_page(
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+DatabaseDep = Annotated[Database, Depends(get_database)]
 SessionmakerDep = Annotated[async_sessionmaker[AsyncSession], Depends(get_sessionmaker)]
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 PageDep = Annotated[PageRequest, Depends(get_page)]

@@ -13,6 +13,7 @@ from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from app.db.reads import Reader
 from app.settings import Settings
 
 
@@ -20,8 +21,10 @@ from app.settings import Settings
 class Database:
     engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
+    reader: Reader  # hot read paths (app/db/reads.py)
 
     async def dispose(self) -> None:
+        await self.reader.close()
         await self.engine.dispose()
 
 
@@ -81,4 +84,8 @@ def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEn
 
 def create_database(settings: Settings) -> Database:
     engine = create_engine(settings)
-    return Database(engine, async_sessionmaker(engine, expire_on_commit=False, autoflush=False))
+    return Database(
+        engine,
+        async_sessionmaker(engine, expire_on_commit=False, autoflush=False),
+        Reader(engine, settings),
+    )

@@ -15,10 +15,11 @@ from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 import orjson
-from sqlalchemy import Select, Uuid, tuple_
+from sqlalchemy import Integer, Select, Uuid, bindparam, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
+from app.db.reads import Reader
 from app.domain.errors import FieldError, InvalidInput
 
 DEFAULT_LIMIT = 50
@@ -73,27 +74,38 @@ def _from_json(key: InstrumentedAttribute[Any], value: Any) -> Any:
     return value
 
 
-async def fetch_rows(
-    session: AsyncSession,
-    statement: Select[*tuple[Any, ...]],
-    keys: Sequence[InstrumentedAttribute[Any]],
-    page: PageRequest,
-) -> Page[dict[str, Any]]:
-    """One page of Core rows as dicts (no ORM objects: the hot read path), ordered by ``keys``."""
-    if page.cursor is not None:
-        statement = statement.where(tuple_(*keys) > tuple_(*decode_cursor(page.cursor, keys)))
-    statement = statement.order_by(*keys).limit(page.limit + 1)
-    if not session.in_transaction():
-        # One statement needs no transaction of its own: autocommit spares the BEGIN and COMMIT round
-        # trips, a quarter of a list request on PostgreSQL (bench/RESULTS.md).
-        await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-    result = await session.execute(statement)
-    names = list(result.keys())
-    rows = [dict(zip(names, row, strict=True)) for row in result]
-    if len(rows) <= page.limit:
-        return Page(rows, None)
-    rows = rows[: page.limit]
-    return Page(rows, encode_cursor([rows[-1][key.key] for key in keys]))
+class KeysetRead:
+    """A keyset-paged read of Core rows for :class:`~app.db.reads.Reader`: the first page and the pages
+    after a cursor as two statements whose limit and cursor values are bind parameters, so each is built
+    and compiled once and then only run."""
+
+    __slots__ = ("after", "first", "keys")
+
+    def __init__(self, statement: Select[Any], keys: Sequence[InstrumentedAttribute[Any]]) -> None:
+        self.keys = tuple(keys)
+        limit = bindparam("page_limit", type_=Integer)
+        after = [bindparam(f"after_{n}", type_=key.expression.type) for n, key in enumerate(self.keys)]
+        self.first: Select[Any] = statement.order_by(*self.keys).limit(limit)
+        self.after: Select[Any] = (
+            statement.where(tuple_(*self.keys) > tuple_(*after)).order_by(*self.keys).limit(limit)
+        )
+
+
+async def read_page(reader: Reader, read: KeysetRead, page: PageRequest) -> Page[dict[str, Any]]:
+    """One page of ``read`` as plain dicts (the hot read path: no session, no ORM objects)."""
+    if page.cursor is None:
+        rows = await reader.fetch(read.first, {"page_limit": page.limit + 1})
+    else:
+        params: dict[str, Any] = {"page_limit": page.limit + 1}
+        for n, value in enumerate(decode_cursor(page.cursor, read.keys)):
+            params[f"after_{n}"] = value
+        rows = await reader.fetch(read.after, params)
+    keys = rows.keys
+    items = [dict(zip(keys, row, strict=True)) for row in rows.values]
+    if len(items) <= page.limit:
+        return Page(items, None)
+    items = items[: page.limit]
+    return Page(items, encode_cursor([items[-1][key.key] for key in read.keys]))
 
 
 async def fetch_page(

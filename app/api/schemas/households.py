@@ -7,9 +7,11 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from app.api.schemas.common import InputModel, PatchModel, ReadModel, RegionCodeStr
+from app.domain.households.queries import HouseholdFilter, Sort
+from app.domain.pagination import DEFAULT_LIMIT, MAX_LIMIT, PageRequest
 
 Code = Annotated[
     str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,31}$"), Field(description="Code list entry")
@@ -31,6 +33,54 @@ Account = Annotated[str, StringConstraints(pattern=r"^[0-9 ]{6,40}$")]
 Money = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2, description="Yuan")]
 Indicator = Literal["food", "clothing", "education", "medical", "housing", "water"]
 Status = Literal["applicant", "registered", "exited", "removed", "rejected"]
+
+
+class HouseholdQuery(BaseModel):
+    """The filters of the household list and of the export, as query parameters."""
+
+    model_config = ConfigDict(frozen=True)
+
+    region: RegionCodeStr | None = Field(None, description="Only this region's subtree")
+    status: Status | None = None
+    attribute: Code | None = None
+    category: Code | None = None
+    cause: Code | None = Field(None, description="Primary or other cause")
+    monitoring_kind: Code | None = None
+    registered_year: int | None = Field(None, ge=1980, le=2100)
+    exited_year: int | None = Field(None, ge=1980, le=2100)
+    q: str | None = Field(None, min_length=1, max_length=50, description="In head name or number")
+    id_number: IdNumber | None = Field(None, description="Exact ID number of any member")
+    sort: Sort = Field(
+        "region", description="`region`: village then id; `number`: household number within the county"
+    )
+
+    def to_filter(self) -> HouseholdFilter:
+        return HouseholdFilter(
+            region=self.region,
+            status=self.status,
+            attribute=self.attribute,
+            category=self.category,
+            cause=self.cause,
+            monitoring_kind=self.monitoring_kind,
+            registered_year=self.registered_year,
+            exited_year=self.exited_year,
+            q=self.q,
+            id_number=self.id_number,
+            sort=self.sort,
+        )
+
+
+class HouseholdListQuery(HouseholdQuery):
+    """The household list's query parameters: the filters and the page."""
+
+    limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="Items per page")
+    cursor: str | None = Field(
+        None, max_length=1024, description="`next_cursor` of the previous page; omit for the first"
+    )
+
+    @property
+    def page(self) -> PageRequest:
+        return PageRequest(limit=self.limit, cursor=self.cursor)
 
 
 class MemberFields(InputModel):

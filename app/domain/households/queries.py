@@ -14,6 +14,7 @@ from sqlalchemy import Select, String, cast, or_, select
 from sqlalchemy.orm import InstrumentedAttribute
 
 from app.db.models import Household, Member
+from app.domain.pagination import KeysetRead
 from app.domain.principal import Principal
 from app.domain.regions import codes
 from app.domain.scope import restrict, within_prefix
@@ -106,9 +107,8 @@ def household_filters(statement: AnySelect, principal: Principal, f: HouseholdFi
 
 
 @lru_cache(maxsize=4096)
-def household_list(
-    principal: Principal, f: HouseholdFilter
-) -> tuple[Select[Any], tuple[InstrumentedAttribute[Any], ...]]:
-    """The list statement for a caller and filters. Statements are immutable, so one is built once per
-    principal and filter and reused: building it took a tenth of a list request (bench/RESULTS.md)."""
-    return household_filters(select(*SUMMARY_COLUMNS), principal, f), SORT_KEYS[f.sort]
+def household_list(principal: Principal, f: HouseholdFilter) -> KeysetRead:
+    """The list read for a caller and filters. Statements are immutable, so one is built (and compiled)
+    once per principal and filter and reused: building one took a tenth of a list request
+    (bench/RESULTS.md)."""
+    return KeysetRead(household_filters(select(*SUMMARY_COLUMNS), principal, f), SORT_KEYS[f.sort])

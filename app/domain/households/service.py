@@ -19,6 +19,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from app.db.base import utcnow
 from app.db.models import Household, HouseholdEvent, Income, Indicator, Member, Objection, Publicity
+from app.db.reads import Reader
 from app.domain import audit, clock
 from app.domain.access import require
 from app.domain.errors import Conflict, DomainError, FieldError, InvalidInput, NotFound, RuleViolation
@@ -26,7 +27,7 @@ from app.domain.households import masking
 from app.domain.households.idnumbers import InvalidIdNumber, parse_id_number
 from app.domain.households.queries import HouseholdFilter, household_list
 from app.domain.households.rules import INDICATORS, MAX_OTHER_CAUSES, IncomeParts
-from app.domain.pagination import Page, PageRequest, fetch_rows
+from app.domain.pagination import Page, PageRequest, read_page
 from app.domain.principal import Permission, Principal
 from app.domain.reference.service import CodeBook, code_book
 from app.domain.regions.service import ensure_region_exists
@@ -655,9 +656,8 @@ async def record_event(
 
 
 async def list_households(
-    session: AsyncSession, principal: Principal, f: HouseholdFilter, page: PageRequest
+    reader: Reader, principal: Principal, f: HouseholdFilter, page: PageRequest
 ) -> Page[dict[str, Any]]:
     """A page of household summaries (no personal data) in the caller's scope, as plain rows."""
     require(principal, Permission.HOUSEHOLDS_READ)
-    statement, keys = household_list(principal, f)
-    return await fetch_rows(session, statement, keys, page)
+    return await read_page(reader, household_list(principal, f), page)
