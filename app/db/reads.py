@@ -4,8 +4,8 @@ A list page through an ``AsyncSession`` spent more CPU in the session (checkout,
 wrapping) than in the query and the JSON together (bench/RESULTS.md). Statements that serve hot read paths
 are built with SQLAlchemy as everywhere else (so the scope module still builds their WHERE clause), then:
 
-* on PostgreSQL, compiled once by the asyncpg dialect and run on an asyncpg pool of their own, with JSON
-  columns passed through to the response as ``orjson.Fragment`` instead of being parsed and re-encoded;
+* on PostgreSQL, compiled once by the asyncpg dialect and run on an asyncpg pool of their own (JSON
+  columns decoded by orjson, as the engine does);
 * on SQLite, executed through the engine as Core statements (the embedded database has no pool to spare).
 
 Only plain column reads go through here: values come back as the driver gives them (no result processors),
@@ -52,6 +52,10 @@ class CompiledRead:
         return [params[name] if name in params else defaults[name] for name in self.names]
 
 
+def _dumps(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
 def _key(column: Any) -> str:
     if column.key is None:
         raise ValueError(f"a hot read selects named columns only, not {column}")
@@ -59,10 +63,12 @@ def _key(column: Any) -> str:
 
 
 async def _init_connection(connection: asyncpg.Connection) -> None:
-    # JSON documents go into responses as they are: no parse, no re-encode.
+    # As the engine decodes them (app/db/session.py). Passing the text through as an orjson.Fragment would
+    # save the parse, but PostgreSQL writes arrays as `["a", "b"]`: a page would differ byte for byte
+    # between the databases.
     for type_name in ("json", "jsonb"):
         await connection.set_type_codec(
-            type_name, encoder=orjson.dumps, decoder=orjson.Fragment, schema="pg_catalog", format="text"
+            type_name, encoder=_dumps, decoder=orjson.loads, schema="pg_catalog", format="text"
         )
 
 
