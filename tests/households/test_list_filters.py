@@ -413,3 +413,33 @@ async def test_the_list_is_refused_to_an_admin_without_household_rights(
 ) -> None:
     admin = await account_factory(COUNTY, "admin")
     assert_problem(await client.get(HOUSEHOLDS, headers=admin.headers), 403)
+
+
+async def test_the_list_validates_its_query_like_any_route(
+    client: httpx.AsyncClient, account_factory
+) -> None:
+    """The list resolves its own arguments (app/api/direct.py): the errors must be the usual ones."""
+    county = await account_factory(COUNTY, "county_officer")
+    problem = assert_problem(
+        await client.get(HOUSEHOLDS, headers=county.headers, params={"limit": 501, "status": "gone"}),
+        422,
+        "validation",
+    )
+    assert {tuple(error["loc"]) for error in problem["errors"]} == {("query", "limit"), ("query", "status")}
+    assert_problem(await client.get(HOUSEHOLDS), 401, "auth.missing_token")
+    assert_problem(await client.get(HOUSEHOLDS, headers={"Authorization": "Basic abc"}), 401)
+    assert_problem(
+        await client.get(HOUSEHOLDS, headers={"Authorization": "Bearer not.a.token"}),
+        401,
+        "auth.invalid_token",
+    )
+
+
+async def test_unknown_query_parameters_are_ignored_and_the_last_repeat_wins(
+    client: httpx.AsyncClient, account_factory, registry: dict[str, Household]
+) -> None:
+    county = await account_factory(COUNTY, "county_officer")
+    params = [("status", "applicant"), ("status", "registered"), ("colour", "red")]
+    response = await client.get(HOUSEHOLDS, headers=county.headers, params=params)
+    assert response.status_code == 200
+    assert {item["status"] for item in response.json()["items"]} == {"registered"}
