@@ -37,6 +37,10 @@ class Permission(StrEnum):
     RESPONSIBILITY_WRITE = "responsibility:write"
     PLANS_WRITE = "plans:write"  # 帮扶计划: a household's yearly plan and its measures
     VISITS_WRITE = "visits:write"  # 走访, 工作日志
+    FUNDS_READ = "funds:read"  # 扶贫资金: accounts, transfers, reports
+    FUNDS_WRITE = "funds:write"  # create transfers (appropriate, allocate, disburse, recover, reverse)
+    FUNDS_APPROVE = "funds:approve"  # the second person on a transfer above the region's threshold
+    PROJECTS_WRITE = "projects:write"  # 项目库: enter and advance projects
 
 
 # "Everything below, plus ...": a township reviewer may do what a village clerk may, and so on up.
@@ -45,7 +49,7 @@ IMPLIED_ROLES: dict[Role, frozenset[Role]] = {
     Role.COUNTY_OFFICER: frozenset({Role.TOWNSHIP_REVIEWER, Role.VILLAGE_CLERK}),
 }
 
-_READ = frozenset({Permission.REGIONS_READ, Permission.HOUSEHOLDS_READ})
+_READ = frozenset({Permission.REGIONS_READ, Permission.HOUSEHOLDS_READ, Permission.FUNDS_READ})
 _CLERK = _READ | {
     Permission.HOUSEHOLDS_WRITE,
     Permission.HOUSEHOLDS_EXPORT,
@@ -63,8 +67,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         Permission.HOUSEHOLDS_IMPORT,
         Permission.REFERENCE_WRITE,
         Permission.RESPONSIBILITY_WRITE,
+        Permission.PROJECTS_WRITE,
     },
-    Role.FINANCE_OFFICER: _READ,
+    Role.FINANCE_OFFICER: _READ | {Permission.FUNDS_WRITE, Permission.FUNDS_APPROVE},
     Role.INSPECTOR: _READ
     | {Permission.USERS_READ, Permission.PERSONAL_DATA_READ, Permission.HOUSEHOLDS_EXPORT},
     Role.DATA_CONSUMER: _READ | {Permission.HOUSEHOLDS_EXPORT},
