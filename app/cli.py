@@ -44,6 +44,7 @@ clients_cli = typer.Typer(help="Machine clients (client credentials).", no_args_
 openapi_cli = typer.Typer(help="The OpenAPI description.", no_args_is_help=True)
 demo_cli = typer.Typer(help="Demo data.", no_args_is_help=True)
 households_cli = typer.Typer(help="The household registry: bulk import and export.", no_args_is_help=True)
+funds_cli = typer.Typer(help="The funds ledger: consistency proof, idempotency keys.", no_args_is_help=True)
 for sub, name in (
     (db_cli, "db"),
     (regions_cli, "regions"),
@@ -52,6 +53,7 @@ for sub, name in (
     (openapi_cli, "openapi"),
     (demo_cli, "demo"),
     (households_cli, "households"),
+    (funds_cli, "funds"),
 ):
     cli.add_typer(sub, name=name)
 
@@ -370,6 +372,40 @@ def _run(work: Callable[[Database], Awaitable[T]]) -> T:
         for field_error in error.errors:
             typer.echo(f"  {'.'.join(map(str, field_error.loc))}: {field_error.message}", err=True)
         raise typer.Exit(1) from None
+
+
+# funds ---------------------------------------------------------------------------------------------------
+
+
+@funds_cli.command("verify")
+def funds_verify() -> None:
+    """Prove the ledger consistent: balances equal their entries (per account and per source), reservations
+    equal the pending transfers, every posted transfer balances, nothing below zero, money conserved."""
+    from app.domain.funds.verify import verify
+
+    report = _in_session(verify)
+    typer.echo(f"{report.accounts} accounts, {report.transfers} transfers, {report.entries} entries")
+    if report.ok:
+        typer.echo("ledger consistent: every check passed")
+        return
+    for check, rows in report.failures.items():
+        typer.secho(f"FAILED {check}:", fg=typer.colors.RED, err=True)
+        for row in rows:
+            typer.echo(f"  {row}", err=True)
+    raise typer.Exit(1)
+
+
+@funds_cli.command("purge-keys")
+def funds_purge_keys(
+    hours: Annotated[int, typer.Option(min=24, help="Drop keys older than this (at least 24)")] = 24,
+) -> None:
+    """Drop the Idempotency-Keys of transfer requests older than the retention (run it daily)."""
+    from datetime import timedelta
+
+    from app.domain.funds.idempotency import purge
+
+    dropped = _in_session(lambda session: purge(session, timedelta(hours=hours)))
+    typer.echo(f"dropped {dropped} idempotency keys older than {hours} hours")
 
 
 # openapi -------------------------------------------------------------------------------------------------

@@ -14,14 +14,19 @@ from app.api import (
     auth,
     bulk,
     clients,
+    fund_reports,
+    funds,
     health,
     households,
     jobs,
     lifecycle,
     me,
+    plans,
     problems,
+    projects,
     reference,
     regions,
+    responsibility,
     users,
 )
 from app.api.middleware import RequestContextMiddleware
@@ -89,7 +94,12 @@ def create_app(settings: Settings | None = None, *, check_schema: bool = True) -
         clients.router,
         jobs.router,
         lifecycle.router,
+        plans.router,
         reference.router,
+        responsibility.router,
+        projects.router,
+        fund_reports.router,
+        funds.router,
     ):
         app.include_router(router)
     problems.install(app)

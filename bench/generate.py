@@ -3,12 +3,14 @@
 1. Create the database if needed and migrate it (app.db.migrate.upgrade), so the schema is the app's own.
 2. Store the region tree of the dataset and the three benchmark users.
 3. Drop the keys, indexes and foreign keys of the bulk tables, as the catalogue says they are now.
-4. Stream four COPY FROM STDIN at once (households, members, incomes, indicators); a worker process writes
-   the lines county by county, so this process only moves bytes and never holds more than a few counties.
+4. Stream seven COPY FROM STDIN at once (households, members, incomes, indicators, and the responsibility
+   chains: work_units, cadres, assignments); worker processes write the lines county by county, so this
+   process only moves bytes and never holds more than a few counties.
 5. Build the keys and indexes again, two at a time, then the foreign keys; ANALYZE.
 
-Every record comes from a generator seeded per village: the same command loads the same rows, and a smaller
-dataset is the first part of a larger one. The timings go to stdout and to bench/data/<database>.json.
+Every record comes from a generator seeded per village (a county's units and leaders per county, a
+township's cover per township): the same command loads the same rows, and a smaller dataset is the first
+part of a larger one. The timings go to stdout and to bench/data/<database>.json.
 """
 
 from __future__ import annotations
@@ -32,15 +34,28 @@ from sqlalchemy.engine import make_url
 
 from app.db.migrate import upgrade
 from app.domain.auth.passwords import hash_password
-from bench.province import Province, Village, build_province
+from bench.province import COUNTIES, Province, Village, build_province
 from bench.registry import HOUSEHOLD_COLUMNS, INCOME_COLUMNS, INDICATOR_COLUMNS, MEMBER_COLUMNS, Registry
+from bench.responsibility import (
+    ASSIGNMENT_COLUMNS,
+    CADRE_COLUMNS,
+    WORK_UNIT_COLUMNS,
+    ChainLines,
+    Responsibility,
+)
 
 BULK_TABLES = {
     "households": HOUSEHOLD_COLUMNS,
     "members": MEMBER_COLUMNS,
     "incomes": INCOME_COLUMNS,
     "indicators": INDICATOR_COLUMNS,
+    "work_units": WORK_UNIT_COLUMNS,
+    "cadres": CADRE_COLUMNS,
+    "assignments": ASSIGNMENT_COLUMNS,
 }
+REGISTRY_TABLES = ("households", "members", "incomes", "indicators")
+# Index builds start with the largest tables, to even out the two lanes.
+LARGEST_FIRST = ("members", "indicators", "assignments", "households", "incomes", "cadres")
 BENCH_PASSWORD = "bench-password"  # noqa: S105  the documented password of the benchmark users
 DATA_DIR = Path(__file__).parent / "data"
 
@@ -176,7 +191,9 @@ async def restore_secondary_structures(dsn: str, definitions: list[Definition]) 
     """Keys and indexes two at a time (one per core), then the foreign keys, which need the keys."""
     for kinds in (("key", "index"), ("foreign",)):
         pending = [d for d in definitions if d.kind in kinds]
-        pending.sort(key=lambda d: d.table != "members")  # the largest first, to even out the two lanes
+        pending.sort(
+            key=lambda d: LARGEST_FIRST.index(d.table) if d.table in LARGEST_FIRST else len(LARGEST_FIRST)
+        )
         await asyncio.gather(_build(dsn, pending), _build(dsn, pending))
 
 
@@ -193,17 +210,32 @@ async def _build(dsn: str, pending: list[Definition]) -> None:
 
 def county_lines(seed: int, villages: list[Village]) -> dict[str, bytes]:
     """COPY text of one county's villages, per table (runs in the worker process)."""
-    registry = Registry(seed)
-    parts: dict[str, list[str]] = {table: [] for table in BULK_TABLES}
+    registry, chains = Registry(seed), Responsibility(seed)
+    parts: dict[str, list[str]] = {table: [] for table in REGISTRY_TABLES}
+    county_code = villages[0].county_code
+    chain_lines = ChainLines()
+    county = chains.county(county_code, dict(COUNTIES)[county_code[:6]], chain_lines)
+    township = ""
     for village in villages:
         lines = registry.village(village)
-        for table in BULK_TABLES:
+        for table in REGISTRY_TABLES:
             parts[table] += getattr(lines, table)
-    return {table: "".join(rows).encode() for table, rows in parts.items()}
+        if village.code[:9] != township:
+            township = village.code[:9]
+            chains.township(county, township + "000", chain_lines)
+        chains.village(county, village, lines.pairable, chain_lines)
+    return {
+        **{table: "".join(rows).encode() for table, rows in parts.items()},
+        **{
+            table: "".join(getattr(chain_lines, table)).encode()
+            for table in BULK_TABLES
+            if table not in parts
+        },
+    }
 
 
 async def copy_bulk_tables(dsn: str, province: Province, seed: int, workers: int) -> None:
-    """Four COPY streams fed by a worker process, a few counties ahead at most (memory stays flat)."""
+    """A COPY stream per table fed by worker processes, a few counties ahead at most (memory stays flat)."""
     queues: dict[str, asyncio.Queue[bytes | None]] = {
         table: asyncio.Queue(maxsize=2) for table in BULK_TABLES
     }

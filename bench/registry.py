@@ -87,6 +87,8 @@ class Lines:
     members: list[str] = field(default_factory=list)
     incomes: list[str] = field(default_factory=list)
     indicators: list[str] = field(default_factory=list)
+    # Households in the register (registered or exited) as (id, status, registered year): the ones to pair.
+    pairable: list[tuple[str, str, int]] = field(default_factory=list)
 
 
 def _uuid(rng: random.Random) -> str:
@@ -157,6 +159,8 @@ class Registry:
                 registered if registered else NULL, exited if exited else NULL, 1, created_at, UPDATED_AT,
             ))
         )  # fmt: skip
+        if registered and status in ("registered", "exited"):
+            lines.pairable.append((household_id, status, registered))
         self._incomes(rng, village, household_id, status, exited, size, lines)
         if status == "exited" or (status == "registered" and rng.random() < 0.25):
             self._indicators(rng, village, household_id, status, exited, lines)

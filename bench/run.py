@@ -11,9 +11,12 @@ as subprocesses on loopback ports, signs in as the benchmark users and measures:
 (c) the NDJSON export of a county, a prefecture and the province: rows/s and the server's peak memory, next
     to ``COPY (SELECT …) TO STDOUT`` and an asyncpg cursor + orjson per row writing the same bytes;
 (d) a 100,000-row CSV import through the API's job (last: it adds households);
-(e) the list page at every dataset size given with --scale (and the main one).
+(e) the list page at every dataset size given with --scale (and the main one);
+(f) the coverage report of the county and of the province, and the responsibility chain of one household.
 
 With ``--baseline DIR`` a second server, started from another source tree, runs beside the first in (a)-(c).
+``--only coverage`` (repeatable) runs some sections, ``--skip import`` leaves some out; a partial run
+replaces only its own sections of RESULTS.md and keeps the others.
 
 Needs wrk (``apt-get install -y wrk``) and the datasets of bench/generate.py. Medians of several repeats;
 the machine is shared and noisy, so compare the ratios taken here, not absolute figures across runs.
@@ -60,6 +63,15 @@ BENCH_DIR = Path(__file__).parent
 RESULTS = BENCH_DIR / "RESULTS.md"
 JWT_SECRET = "bench-only-secret-" + "x" * 32  # a throwaway key for a loopback benchmark
 WRK_THREADS, WRK_CONNECTIONS = 2, 32
+SECTIONS = {  # name on the command line: the label of its section in RESULTS.md
+    "list": "a",
+    "single": "b",
+    "export": "c",
+    "import": "d",
+    "sizes": "e",
+    "coverage": "f",
+}
+COVERAGE_CONNECTIONS = 4  # "a few" clients asking for reports at once
 PACKAGES = (
     "fastapi",
     "starlette",
@@ -177,12 +189,18 @@ class Load:
     p99_ms: float
 
 
-def wrk(url: str, script: str, *, seconds: int, connections: int = WRK_CONNECTIONS) -> Load:
+def wrk(
+    url: str, script: str, *, seconds: int, connections: int = WRK_CONNECTIONS, timeout: int = 30
+) -> Load:
     """One wrk run; every response must be a 2xx (a benchmark of error pages measures nothing)."""
     path = DATA_DIR / f"wrk-{abs(hash(script))}.lua"
     path.write_text(script)
     threads = min(WRK_THREADS, connections)
-    command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(path), url]
+    # A slow answer is a latency, not an error: wrk's own 2 s timeout would abort the run when the shared
+    # disk stalls the single read's audit commits.
+    command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", f"{timeout}s"]
+    command += ["--latency"]
+    command += ["-s", str(path), url]
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout  # noqa: S603
     if "Non-2xx" in output or "Socket errors" in output:
         raise RuntimeError(f"wrk saw errors:\n{output}")
@@ -411,6 +429,95 @@ async def import_targets(dsn: str, county: str) -> tuple[list[str], int]:
     return [row[0] for row in villages], int(runs) + 1
 
 
+@dataclass
+class Responsibility:
+    """(f): each target ("county", "province", "chain") at 1 connection and under load."""
+
+    targets: dict[str, str]  # target: what was asked, for the table
+    single: SideBySide  # 1 connection
+    loaded: SideBySide  # COVERAGE_CONNECTIONS (reports) or WRK_CONNECTIONS (chain)
+    totals: dict[str, dict[str, int]]  # the reports' totals, to show what they counted
+    dataset: dict[str, object]
+
+
+def measure_responsibility(
+    real: Server, dsn: str, main: dict[str, object], repeats: int, seconds: int
+) -> Responsibility:
+    """The coverage report of the benchmark county (its county officer) and of the province (the data
+    consumer), and the chain of random households of the township (its reviewer); each checked first.
+
+    At 1 connection a report is asked again and again by one client for ``seconds`` (3 times at least: a
+    province's report may take seconds, too few for wrk's percentiles), the chain by wrk -c1; under load
+    wrk runs long enough for each connection to get a few answers."""
+    county, township = str(main["bench_county"]), str(main["bench_township"])
+    province = county[:2].ljust(12, "0")
+    reports = {"county": (county, "bench_county"), "province": (province, "bench_province")}
+    targets: dict[str, tuple[dict[str, str], list[str]]] = {}  # target: (headers, paths)
+    totals: dict[str, dict[str, int]] = {}
+    for target, (region, user) in reports.items():
+        headers, path = (
+            {"Authorization": f"Bearer {sign_in(real, user)}"},
+            f"/api/v1/regions/{region}/coverage",
+        )
+        response = httpx.get(real.base + path, headers=headers, timeout=600)
+        response.raise_for_status()
+        totals[target] = response.json()["totals"]
+        targets[target] = (headers, [path])
+    headers = {"Authorization": f"Bearer {sign_in(real, 'bench_township')}"}
+    ids = asyncio.run(township_ids(dsn, township))
+    paths = [f"/api/v1/households/{i}/responsibility-chain" for i in ids]
+    for path in paths[:20]:
+        httpx.get(real.base + path, headers=headers, timeout=30).raise_for_status()
+    targets["chain"] = (headers, paths)
+
+    single = SideBySide({target: [] for target in targets})
+    loaded = SideBySide({target: [] for target in targets})
+    for _ in range(repeats):
+        for target, (headers, paths) in targets.items():
+            script = lua_get(paths, headers)
+            if target == "chain":
+                single.runs[target].append(wrk(real.base, script, seconds=seconds, connections=1))
+                load = wrk(real.base, script, seconds=seconds, connections=WRK_CONNECTIONS)
+            else:
+                one = sequential(real.base + paths[0], headers, seconds=seconds)
+                single.runs[target].append(one)
+                answer = one.p50_ms / 1000 * COVERAGE_CONNECTIONS  # the time an answer takes under load
+                load = wrk(
+                    real.base,
+                    script,
+                    seconds=max(seconds, int(3 * answer) + 1),
+                    connections=COVERAGE_CONNECTIONS,
+                    timeout=max(30, int(10 * answer)),
+                )
+            loaded.runs[target].append(load)
+    asked = {
+        "county": f"`GET /api/v1/regions/{county}/coverage` as the county officer",
+        "province": f"`GET /api/v1/regions/{province}/coverage` as the province's data consumer",
+        "chain": f"`GET /api/v1/households/{{id}}/responsibility-chain`, {len(ids)} random households of "
+        f"township {township}, as its reviewer",
+    }
+    return Responsibility(asked, single, loaded, totals, main)
+
+
+def sequential(url: str, headers: dict[str, str], *, seconds: int, at_least: int = 3) -> Load:
+    """One client asking ``url`` again and again for ``seconds``, ``at_least`` times: requests/s, p50 and
+    p99 (nearest rank: the slowest answer when there are fewer than 100)."""
+    times: list[float] = []
+    with httpx.Client(headers=headers, timeout=600) as client:
+        started = time.perf_counter()
+        while len(times) < at_least or time.perf_counter() - started < seconds:
+            asked = time.perf_counter()
+            client.get(url).raise_for_status()
+            times.append((time.perf_counter() - asked) * 1000)
+        elapsed = time.perf_counter() - started
+    times.sort()
+
+    def rank(percentile: int) -> float:
+        return times[max(0, -(-percentile * len(times) // 100) - 1)]
+
+    return Load(len(times) / elapsed, rank(50), rank(99))
+
+
 # Results ---------------------------------------------------------------------------------------------------
 
 
@@ -451,6 +558,8 @@ class Report:
     exports: list[Export] | str = "pending"
     imports: Import | str = "pending"
     scales: list[tuple[int, SideBySide, SideBySide]] = field(default_factory=list)
+    responsibility: Responsibility | str | None = None
+    sections: set[str] = field(default_factory=lambda: set(SECTIONS))
 
     def markdown(self) -> str:
         now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
@@ -475,15 +584,17 @@ class Report:
             "Each loaded by `python -m bench.generate --database-url URL --households N --replace` "
             "(bench/README.md); load time from creating the database to ANALYZE.",
             "",
-            "| database | households | members | incomes | indicators | size | load time |",
-            "|---|---|---|---|---|---|---|",
+            "| database | households | members | incomes | indicators | cadres | assignments | size "
+            "| load time |",
+            "|---|---|---|---|---|---|---|---|---|",
             *(_dataset_row(d) for d in self.datasets),
             "",
         ]
         out += self._loads()
-        out += self._exports()
-        out += self._imports()
+        out += self._exports() if "export" in self.sections else []
+        out += self._imports() if "import" in self.sections else []
         out += self._scales()
+        out += self._responsibility()
         return "\n".join(out)
 
     def _loads(self) -> list[str]:
@@ -573,6 +684,54 @@ class Report:
             )
         return [*out, ""]
 
+    def _responsibility(self) -> list[str]:
+        r = self.responsibility
+        if r is None:
+            return []
+        out = ["## (f) Responsibility: the coverage report and the chain of a household", ""]
+        if isinstance(r, str):
+            return [*out, r, ""]
+        d = r.dataset
+        rows = d["rows"]
+        assert isinstance(rows, dict)
+        out += [
+            f"On {d['database']} ({rows['households']:,} households, {rows.get('cadres', 0):,} cadres, "
+            f"{rows.get('assignments', 0):,} assignments, loaded in {d['total_seconds']} s). "
+            f"{len(r.single.runs['county'])} rounds of the targets in turn; medians. A report at 1 "
+            "connection: one client asking again and again; under load wrk with "
+            f"{COVERAGE_CONNECTIONS} connections; the chain by wrk at 1 and at {WRK_CONNECTIONS} (like (b)). "
+            "Target: the county's report under 200 ms.",
+            "",
+            "| | p50 ms (1 conn) | p99 ms (1 conn) | requests/s (1 conn) | connections | requests/s "
+            "| p50 ms | p99 ms | runs (requests/s) |",
+            "|---|---|---|---|---|---|---|---|---|",
+        ]
+        for target, asked in r.targets.items():
+            one, many = r.single.median(target), r.loaded.median(target)
+            connections = WRK_CONNECTIONS if target == "chain" else COVERAGE_CONNECTIONS
+            each = ", ".join(f"{run.requests_per_second:,.1f}" for run in r.loaded.runs[target])
+            out.append(
+                f"| {target}: {asked} | {one.p50_ms:.2f} | {one.p99_ms:.2f} | {one.requests_per_second:,.1f} "
+                f"| {connections} | {many.requests_per_second:,.1f} | {many.p50_ms:.2f} | {many.p99_ms:.2f} "
+                f"| {each} |"
+            )
+        out += [
+            "",
+            "What the reports counted (their `totals`):",
+            "",
+            "| report | households | uncovered | villages | poor villages | without first secretary "
+            "| without team | cadres | below quota | above quota | enterprises | below quota | above quota |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        ]
+        keys = (
+            "households", "households_uncovered", "villages", "poor_villages",
+            "villages_without_first_secretary", "villages_without_team", "cadres", "cadres_below_quota",
+            "cadres_above_quota", "units", "units_below_quota", "units_above_quota",
+        )  # fmt: skip
+        for target, totals in r.totals.items():
+            out.append(f"| {target} | " + " | ".join(f"{int(totals.get(k, 0)):,}" for k in keys) + " |")
+        return [*out, ""]
+
 
 TARGET_NAMES = {
     "fupin": "fupin (FastAPI, 1 worker)",
@@ -593,9 +752,12 @@ def _load_row(name: str, result: SideBySide, target: str) -> str:
 def _dataset_row(d: dict[str, object]) -> str:
     rows = d["rows"]
     assert isinstance(rows, dict)
+    chains = (
+        f"{rows['cadres']:,} | {rows['assignments']:,}" if "assignments" in rows else "– | –"
+    )  # loaded before the datasets had them
     return (
         f"| {d['database']} | {rows['households']:,} | {rows['members']:,} | {rows['incomes']:,} "
-        f"| {rows['indicators']:,} | {d['database_size']} | {d['total_seconds']} s |"
+        f"| {rows['indicators']:,} | {chains} | {d['database_size']} | {d['total_seconds']} s |"
     )
 
 
@@ -610,22 +772,26 @@ def dataset_summary(database_url: str) -> dict[str, object]:
 
 
 def run(args: argparse.Namespace) -> Report:
+    sections = chosen_sections(args)
     main = dataset_summary(args.database_url)
-    scales = sorted((dataset_summary(url) for url in args.scale), key=lambda d: int(str(d["households"])))
+    scale_urls = args.scale if "sizes" in sections else []
+    scales = sorted((dataset_summary(url) for url in scale_urls), key=lambda d: int(str(d["households"])))
     dsn = asyncpg_dsn(args.database_url)
     township = str(main["bench_township"])
     command = " ".join(["python -m bench.run", *(shlex.quote(a) for a in sys.argv[1:])])
-    report = Report(command, machine_facts(dsn), [*scales, main])
+    report = Report(command, machine_facts(dsn), [*scales, main], sections=sections)
     repeats, seconds = args.repeats, args.seconds
+    compared = sections & {"list", "single", "export"}  # what the ceiling and the baseline take part in
 
     with ExitStack() as stack:
         real = stack.enter_context(real_server(args.database_url).running())
-        ceiling = stack.enter_context(ceiling_server(args.database_url).running())
         servers = {"fupin": real}
-        if args.baseline:
-            servers["baseline"] = stack.enter_context(real_server(args.database_url, args.baseline).running())
+        if compared:
+            ceiling = stack.enter_context(ceiling_server(args.database_url).running())
+            if args.baseline:
+                baseline = real_server(args.database_url, args.baseline)
+                servers["baseline"] = stack.enter_context(baseline.running())
         tokens = {name: sign_in(server, "bench_township") for name, server in servers.items()}
-        check_same_page(real, ceiling, tokens["fupin"], township)
 
         def targets(real_paths: list[str], ceiling_paths: list[str]) -> dict[str, tuple[str, str]]:
             chosen = {
@@ -634,55 +800,82 @@ def run(args: argparse.Namespace) -> Report:
             }
             return {**chosen, "ceiling": (ceiling.base, lua_get(ceiling_paths, {}))}
 
-        print("(a) list page", flush=True)
-        report.list_page = alternate(
-            targets(["/api/v1/households"], [f"/households?region={township}"]),
-            repeats=repeats,
-            seconds=seconds,
-        )
-        print("(b) single household", flush=True)
-        ids = asyncio.run(township_ids(dsn, township))
-        report.single = alternate(
-            targets(
-                [f"/api/v1/households/{i}" for i in ids], [f"/households/{i}?region={township}" for i in ids]
-            ),
-            repeats=repeats,
-            seconds=seconds,
-        )
-        print("(c) export", flush=True)
-        if route_exists(real, "/api/v1/households/export", "get"):
-            county = str(main["bench_county"])
-            scopes = [
-                ("county", county, "bench_county"),
-                ("prefecture", county[:4].ljust(12, "0"), "bench_province"),
-                ("province", county[:2].ljust(12, "0"), "bench_province"),
-            ]
-            report.exports = []
-            for scope, region, user in scopes:
-                exporters = {
-                    name: (server, sign_in(server, user))
-                    for name, server in servers.items()
-                    if name == "fupin" or scope != "province"  # the baseline's province can take very long
-                }
-                report.exports += measure_exports(exporters, dsn, scope, region)
-        else:
-            report.exports = "Pending: `GET /api/v1/households/export` does not exist yet in this tree."
+        if "list" in sections:
+            print("(a) list page", flush=True)
+            check_same_page(real, ceiling, tokens["fupin"], township)
+            report.list_page = alternate(
+                targets(["/api/v1/households"], [f"/households?region={township}"]),
+                repeats=repeats,
+                seconds=seconds,
+            )
+        if "single" in sections:
+            print("(b) single household", flush=True)
+            ids = asyncio.run(township_ids(dsn, township))
+            report.single = alternate(
+                targets(
+                    [f"/api/v1/households/{i}" for i in ids],
+                    [f"/households/{i}?region={township}" for i in ids],
+                ),
+                repeats=repeats,
+                seconds=seconds,
+            )
+        if "export" in sections:
+            print("(c) export", flush=True)
+            if route_exists(real, "/api/v1/households/export", "get"):
+                county = str(main["bench_county"])
+                scopes = [
+                    ("county", county, "bench_county"),
+                    ("prefecture", county[:4].ljust(12, "0"), "bench_province"),
+                    ("province", county[:2].ljust(12, "0"), "bench_province"),
+                ]
+                report.exports = []
+                for scope, region, user in scopes:
+                    exporters = {
+                        name: (server, sign_in(server, user))
+                        for name, server in servers.items()
+                        if name == "fupin" or scope != "province"  # the baseline's province can take long
+                    }
+                    report.exports += measure_exports(exporters, dsn, scope, region)
+            else:
+                report.exports = "Pending: `GET /api/v1/households/export` does not exist yet in this tree."
+        if "coverage" in sections:  # before (d), which adds households
+            print("(f) coverage and chain", flush=True)
+            if route_exists(real, "/api/v1/regions/{code}/coverage", "get") and route_exists(
+                real, "/api/v1/households/{household_id}/responsibility-chain", "get"
+            ):
+                report.responsibility = measure_responsibility(
+                    real, dsn, main, repeats, args.coverage_seconds
+                )
+            else:
+                report.responsibility = (
+                    "Pending: the coverage report or the chain does not exist in this tree."
+                )
         has_imports = route_exists(real, "/api/v1/households/imports", "post")
 
-    print("(e) sizes", flush=True)
-    sizes = [*zip(scales, args.scale, strict=True), (main, args.database_url)]
-    for dataset, url in sorted(sizes, key=lambda pair: int(str(pair[0]["households"]))):
-        households = int(str(dataset["households"]))
-        report.scales.append((households, *measure_scale(url, township, repeats, args.scale_seconds)))
+    if "sizes" in sections:
+        print("(e) sizes", flush=True)
+        sizes = [*zip(scales, scale_urls, strict=True), (main, args.database_url)]
+        for dataset, url in sorted(sizes, key=lambda pair: int(str(pair[0]["households"]))):
+            households = int(str(dataset["households"]))
+            report.scales.append((households, *measure_scale(url, township, repeats, args.scale_seconds)))
 
-    print("(d) import", flush=True)
-    if not has_imports:
-        report.imports = "Pending: `POST /api/v1/households/imports` does not exist yet in this tree."
-    elif args.import_rows:
-        with real_server(args.database_url).running() as real:
-            token = sign_in(real, "bench_county")
-            report.imports = measure_import(real, token, dsn, str(main["bench_county"]), args.import_rows)
+    if "import" in sections:
+        print("(d) import", flush=True)
+        if not has_imports:
+            report.imports = "Pending: `POST /api/v1/households/imports` does not exist yet in this tree."
+        elif args.import_rows:
+            with real_server(args.database_url).running() as real:
+                token = sign_in(real, "bench_county")
+                report.imports = measure_import(real, token, dsn, str(main["bench_county"]), args.import_rows)
     return report
+
+
+def chosen_sections(args: argparse.Namespace) -> set[str]:
+    """``--only`` (all by default) less ``--skip``."""
+    sections = set(args.only or SECTIONS) - set(args.skip)
+    if not sections:
+        raise SystemExit("no section left to run")
+    return sections
 
 
 def measure_scale(
@@ -710,6 +903,17 @@ def main() -> None:
     parser.add_argument("--scale-seconds", type=int, default=5, help="length of each wrk run in (e)")
     parser.add_argument("--output", type=Path, default=RESULTS)
     parser.add_argument("--import-rows", type=int, default=100_000, help="0: skip (d), which adds households")
+    parser.add_argument("--coverage-seconds", type=int, default=10, help="length of each wrk run in (f)")
+    parser.add_argument(
+        "--only",
+        action="append",
+        choices=SECTIONS,
+        help="run this section (repeatable; default: all): list (a), single (b), export (c), import (d), "
+        "sizes (e), coverage (f); RESULTS.md keeps the sections not run",
+    )
+    parser.add_argument(
+        "--skip", action="append", default=[], choices=SECTIONS, help="leave this section out"
+    )
     parser.add_argument(
         "--baseline",
         type=Path,
@@ -718,15 +922,49 @@ def main() -> None:
     args = parser.parse_args()
     DATA_DIR.mkdir(exist_ok=True)
     report = run(args)
-    args.output.write_text(report.markdown() + kept_analysis(args.output))
+    previous = args.output.read_text() if args.output.exists() else ""
+    if report.sections == set(SECTIONS) or not previous:
+        args.output.write_text(report.markdown() + kept_analysis(previous))
+    else:
+        args.output.write_text(merged(previous, report))
     print(report.markdown())
 
 
-def kept_analysis(path: Path) -> str:
+def kept_analysis(previous: str) -> str:
     """What people wrote under ``## Analysis`` in the previous results stays (the tables are replaced)."""
-    previous = path.read_text() if path.exists() else ""
     start = previous.find("\n## Analysis")
     return previous[start:] if start >= 0 else ""
+
+
+def merged(previous: str, report: Report) -> str:
+    """The previous results with the sections of this partial run replaced (or added in their place, before
+    the analysis); each such section says when and how it was measured."""
+    blocks = _blocks(previous)
+    now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    for label, block in _blocks(report.markdown()):
+        if label is None or label not in SECTIONS.values():
+            continue  # the header, machine and datasets of a partial run: the previous ones stay
+        heading, _, body = block.partition("\n")
+        block = f"{heading}\n\nMeasured {now} by `{report.command}` (a partial run).\n{body}"
+        labels = [other for other, _ in blocks]
+        if label in labels:
+            blocks[labels.index(label)] = (label, block)
+        else:  # before the next section in label order, or before the analysis
+            after = [i for i, other in enumerate(labels) if other == "analysis" or (other or "") > label]
+            blocks.insert(min(after, default=len(blocks)), (label, block))
+    return "".join(block for _, block in blocks)
+
+
+def _blocks(markdown: str) -> list[tuple[str | None, str]]:
+    """The text cut before each ``## `` heading, each with its label: "a" for "## (a) …", "analysis" for
+    "## Analysis", None otherwise."""
+    parts = re.split(r"(?m)^(?=## )", markdown)
+    out: list[tuple[str | None, str]] = []
+    for part in parts:
+        match = re.match(r"## \((\w)\)", part)
+        label = match.group(1) if match else "analysis" if part.startswith("## Analysis") else None
+        out.append((label, part if part.endswith("\n") else part + "\n"))
+    return out
 
 
 if __name__ == "__main__":

@@ -14,7 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.db.base import utcnow
 from app.db.models import User
 from app.domain.auth.passwords import hash_password
+from app.domain.demo_funds import load_demo_funds
 from app.domain.demo_households import load_demo_households
+from app.domain.demo_responsibility import load_demo_responsibility
+from app.domain.plans.demo import load_demo_plans
 from app.domain.principal import Role
 from app.domain.regions.importer import RegionRow
 from app.domain.regions.service import import_regions
@@ -110,4 +113,7 @@ async def load_demo(session: AsyncSession) -> int:
         created += 1
     await session.flush()
     await load_demo_households(session)
+    await load_demo_responsibility(session)
+    await load_demo_funds(session)
+    await load_demo_plans(session)  # keep last: plans name the pairing cadres of the responsibility demo
     return created

@@ -35,12 +35,25 @@ from tests.api.sweep import (
     World,
 )
 from tests.api.sweep import bulk as bulk_specs
+from tests.api.sweep import funds as fund_specs
 from tests.api.sweep import households as household_specs
 from tests.api.sweep import lifecycle as lifecycle_specs
+from tests.api.sweep import plans as plan_specs
 from tests.api.sweep import platform as platform_specs
+from tests.api.sweep import projects as project_specs
+from tests.api.sweep import responsibility as responsibility_specs
 from tests.conftest import make_user, store_tree
 
-DOMAINS = (platform_specs, household_specs, bulk_specs, lifecycle_specs)
+DOMAINS = (
+    platform_specs,
+    household_specs,
+    bulk_specs,
+    lifecycle_specs,
+    responsibility_specs,
+    plan_specs,
+    project_specs,
+    fund_specs,  # after the projects: reads every domain's ledger records
+)
 SPECS: dict[tuple[str, str], Spec] = {key: spec for domain in DOMAINS for key, spec in domain.SPECS.items()}
 SUCCESS = {200, 201, 202, 204}  # 202: an import job accepted
 

@@ -2,6 +2,14 @@
 
 from app.db.models.audit import AuditEntry
 from app.db.models.auth import ApiClient, LoginThrottle, RefreshToken, User
+from app.db.models.funds import (
+    FundAccount,
+    FundAccountSource,
+    FundEntry,
+    FundTransfer,
+    FundTransferSource,
+    IdempotencyKey,
+)
 from app.db.models.households import (
     Household,
     HouseholdEvent,
@@ -12,26 +20,44 @@ from app.db.models.households import (
     Publicity,
 )
 from app.db.models.jobs import ImportRowReport, Job
+from app.db.models.plans import AssistancePlan, PlanMeasure, Visit
+from app.db.models.projects import NoticePublication, Project, ProjectBeneficiary
 from app.db.models.reference import CodeEntry, PovertyLine, RegionSetting
 from app.db.models.regions import Region
+from app.db.models.responsibility import Assignment, Cadre, WorkUnit
 
 __all__ = [
     "ApiClient",
+    "Assignment",
+    "AssistancePlan",
     "AuditEntry",
+    "Cadre",
     "CodeEntry",
+    "FundAccount",
+    "FundAccountSource",
+    "FundEntry",
+    "FundTransfer",
+    "FundTransferSource",
     "Household",
     "HouseholdEvent",
+    "IdempotencyKey",
     "ImportRowReport",
     "Income",
     "Indicator",
     "Job",
     "LoginThrottle",
     "Member",
+    "NoticePublication",
     "Objection",
+    "PlanMeasure",
     "PovertyLine",
+    "Project",
+    "ProjectBeneficiary",
     "Publicity",
     "RefreshToken",
     "Region",
     "RegionSetting",
     "User",
+    "Visit",
+    "WorkUnit",
 ]

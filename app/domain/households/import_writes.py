@@ -22,7 +22,18 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.base import utcnow
-from app.db.models import Household, HouseholdEvent, Income, Indicator, Member, Objection, Publicity
+from app.db.models import (
+    AssistancePlan,
+    Household,
+    HouseholdEvent,
+    Income,
+    Indicator,
+    Member,
+    Objection,
+    PlanMeasure,
+    Publicity,
+    Visit,
+)
 from app.domain import clock
 from app.domain.households import layout
 from app.domain.households.import_rows import empty_value
@@ -179,7 +190,17 @@ async def _move(session: AsyncSession, plans: Sequence[Plan]) -> None:
     if not plans:
         return
     rows = [{"b_household": plan.household_id, "b_region": _region(plan)} for plan in plans]
-    for model in (Member, Income, Indicator, Publicity, Objection, HouseholdEvent):
+    for model in (
+        Member,
+        Income,
+        Indicator,
+        Publicity,
+        Objection,
+        HouseholdEvent,
+        AssistancePlan,
+        PlanMeasure,
+        Visit,
+    ):
         table = cast(Table, model.__table__)
         statement = (
             update(table)  # scope: rows of households matched in scope, moving within the county

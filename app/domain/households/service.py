@@ -18,7 +18,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.db.base import utcnow
-from app.db.models import Household, HouseholdEvent, Income, Indicator, Member, Objection, Publicity
+from app.db.models import (
+    AssistancePlan,
+    Household,
+    HouseholdEvent,
+    Income,
+    Indicator,
+    Member,
+    Objection,
+    PlanMeasure,
+    Publicity,
+    Visit,
+)
 from app.db.reads import Reader
 from app.domain import audit, clock
 from app.domain.access import require
@@ -393,7 +404,18 @@ async def _move(session: AsyncSession, principal: Principal, household: Househol
             errors=[FieldError(("body", "region_code"), "not a village of this county", "level")],
         )
     household.region_code = region_code
-    for model in (Member, Income, Indicator, Publicity, Objection, HouseholdEvent):
+    # Plans, their measures and visits carry the household's village too (app/domain/plans).
+    for model in (
+        Member,
+        Income,
+        Indicator,
+        Publicity,
+        Objection,
+        HouseholdEvent,
+        AssistancePlan,
+        PlanMeasure,
+        Visit,
+    ):
         statement = update(model).where(model.household_id == household.id)  # scope: the household's own rows
         await session.execute(statement.values(region_code=region_code))
 

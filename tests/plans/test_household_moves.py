@@ -1,0 +1,45 @@
+"""A household that moves to another village of its county takes its plans, measures and visits along."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from app.db.models import AssistancePlan, PlanMeasure, Visit
+from app.db.session import Database
+from tests.conftest import COUNTY, VILLAGE_A1, VILLAGE_B1, assert_problem
+from tests.factories import make_household
+from tests.plans.support import PLANS, make_cadre, make_measure, make_plan, make_visit
+
+pytestmark = pytest.mark.usefixtures("tree")
+
+
+async def test_plans_measures_and_visits_move_with_the_household(
+    client: httpx.AsyncClient, db: Database, account_factory
+) -> None:
+    household = await make_household(db, VILLAGE_A1)
+    plan = await make_plan(db, household)
+    await make_measure(db, plan)
+    await make_visit(db, household, await make_cadre(db, COUNTY), date(2020, 5, 1))
+    county = await account_factory(COUNTY, "county_officer")
+    response = await client.patch(
+        f"/api/v1/households/{household.id}",
+        headers={**county.headers, "If-Match": "*"},
+        json={"region_code": VILLAGE_B1},
+    )
+    assert response.status_code == 200, response.text
+    async with db.sessionmaker() as session:
+        for model in (AssistancePlan, PlanMeasure, Visit):
+            regions = set(
+                (
+                    await session.scalars(select(model.region_code).where(model.household_id == household.id))
+                ).all()
+            )
+            assert regions == {VILLAGE_B1}, model
+    old_clerk = await account_factory(VILLAGE_A1, "village_clerk")
+    new_clerk = await account_factory(VILLAGE_B1, "village_clerk")
+    assert_problem(await client.get(f"{PLANS}/{plan.id}", headers=old_clerk.headers), 404)
+    assert (await client.get(f"{PLANS}/{plan.id}", headers=new_clerk.headers)).status_code == 200
