@@ -26,11 +26,12 @@ figures. Amounts are integer fen here; the API shows yuan.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, exists, func, literal, select, text, union_all
+from sqlalchemy import case, func, select, text, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -99,187 +100,156 @@ class FundReport:
     children: list[tuple[str, str, Figures]] = field(default_factory=list)  # (code, name, figures)
 
 
-def _unit_total(prefix: str, region_code: str) -> Any:
-    """Everything in the subtree is one unit, keyed by the region's code."""
-    return lambda column: case((within_prefix(column, prefix), literal(region_code)), else_=None)
-
-
-def _unit_children(prefix: str, region_code: str, child_length: int) -> Any:
-    """The region's own level is a unit (its code); each child region's subtree is one (the child's code)."""
-    padding = literal(ZEROS[child_length:]) if child_length < codes.CODE_LENGTH else literal("")
-
-    def unit(column: Any) -> Any:
-        return case(
-            (column == region_code, literal(region_code)),
-            (within_prefix(column, prefix), func.substr(column, 1, child_length).concat(padding)),
-            else_=None,
-        )
-
-    return unit
-
-
-def _flows(principal: Principal, prefix: str, fiscal_year: int, split: str | None) -> Any:
+def _flows(
+    principal: Principal, prefix: str, fiscal_year: int, split: str | None, *, lateral: bool = False
+) -> Any:
     """The year's transfers under the prefix as *flows*: effective kind (a reversal counts as its original,
     negated and turned round), debit and credit region, whether the debit side is a payee, category (and
     source), summed. Twenty payments from a project to its contractor are one row, so what follows works on
-    thousands of rows, not hundreds of thousands."""
-    original = aliased(FundTransfer)
-    is_reversal = FundTransfer.kind == "reversal"
-    original_kind = (
-        select(original.kind)
-        .where(original.id == FundTransfer.reverses_id)
-        .scalar_subquery()  # scope: same accounts
-    )
+    thousands of rows, not hundreds of thousands.
+
+    First a plain GROUP BY on the stored columns (a hash aggregate over one index range); only the rare
+    reversals and recoveries keep their own rows, to be looked at one by one afterwards."""
+    rare = FundTransfer.kind.in_(("reversal", "recovery"))
     amount: Any = FundTransfer.amount_fen
-    columns: list[Any] = []
+    extra: list[Any] = []
+    sources: Any = None
     if split == "source":
-        amount = FundTransferSource.amount_fen
-        columns.append(FundTransferSource.source.label("source"))
-    statement = select(
+        # PostgreSQL: LATERAL makes the split one primary-key lookup per transfer of the range (the planner
+        # otherwise hashes the whole split table even for a county). SQLite has no LATERAL: a plain join.
+        sources = (
+            select(FundTransferSource.source, FundTransferSource.amount_fen)
+            .where(FundTransferSource.transfer_id == FundTransfer.id)
+            .lateral("s")
+            if lateral
+            else FundTransferSource.__table__
+        )
+        amount = sources.c.amount_fen
+        extra.append(sources.c.source.label("source"))
+    keys: list[Any] = [
         FundTransfer.status.label("status"),
-        case((is_reversal, original_kind), else_=FundTransfer.kind).label("k"),
-        case((is_reversal, -amount), else_=amount).label("amount"),
-        case((is_reversal, FundTransfer.credit_region_code), else_=FundTransfer.debit_region_code).label(
-            "dr"
-        ),
-        case((is_reversal, FundTransfer.debit_region_code), else_=FundTransfer.credit_region_code).label(
-            "cr"
-        ),
-        case((is_reversal, FundTransfer.credit_account_id), else_=FundTransfer.debit_account_id).label("da"),
+        FundTransfer.kind.label("kind"),
+        case((rare, FundTransfer.reverses_id), else_=None).label("reverses_id"),
+        case((rare, FundTransfer.debit_account_id), else_=None).label("debit_account_id"),
+        case((rare, FundTransfer.credit_account_id), else_=None).label("credit_account_id"),
+        FundTransfer.debit_region_code.label("debit_region_code"),
+        FundTransfer.credit_region_code.label("credit_region_code"),
         FundTransfer.category.label("category"),
-        *columns,
-    ).where(
+        *extra,
+    ]
+    statement = select(*keys, func.sum(amount).label("amount")).where(
         FundTransfer.fiscal_year == fiscal_year,
         FundTransfer.status.in_(("posted", "pending")),
         within_prefix(FundTransfer.region_code, prefix),
     )
     if split == "source":
-        statement = statement.join(FundTransferSource, FundTransferSource.transfer_id == FundTransfer.id)
-    transfers = restrict(statement, FundTransfer, principal).subquery("t")
-    t = transfers.c
-    # Only a recovery can debit a payee (money back from a household or contractor): look the account up for
-    # those rows alone (a CASE evaluates its branches lazily).
-    payee_account = restrict(
-        select(FundAccount.id).where(FundAccount.id == t.da, FundAccount.kind == "payee"),
-        FundAccount,
-        principal,
+        statement = statement.join(sources, true() if lateral else sources.c.transfer_id == FundTransfer.id)
+    grouped = restrict(statement.group_by(*keys), FundTransfer, principal).subquery("g")
+    g = grouped.c
+    original = aliased(FundTransfer)
+    is_reversal = g.kind == "reversal"
+    original_kind = (
+        select(original.kind).where(original.id == g.reverses_id).scalar_subquery()  # scope: same accounts
     )
-    debit_is_payee = case((t.k == "recovery", case((exists(payee_account), 1), else_=0)), else_=0)
-    keyed = select(
-        t.status,
-        t.k,
-        t.dr,
-        t.cr,
-        debit_is_payee.label("dp"),
-        t.category,
-        *([t.source] if split else []),
-        t.amount,
-    ).subquery("keyed")
-    k = keyed.c
-    keys = [k.status, k.k, k.dr, k.cr, k.dp, k.category, *([k.source] if split else [])]
-    return select(*keys, func.sum(k.amount).label("amount")).group_by(*keys).cte("flows")
+    k = case((is_reversal, original_kind), else_=g.kind)
+    da = case((is_reversal, g.credit_account_id), else_=g.debit_account_id)
+    # Only a recovery can debit a payee (money back from a household or contractor).
+    debit_kind = restrict(select(FundAccount.kind).where(FundAccount.id == da), FundAccount, principal)
+    return select(
+        g.status,
+        k.label("k"),
+        case((is_reversal, -g.amount), else_=g.amount).label("amount"),
+        case((is_reversal, g.credit_region_code), else_=g.debit_region_code).label("dr"),
+        case((is_reversal, g.debit_region_code), else_=g.credit_region_code).label("cr"),
+        case((k == "recovery", case((debit_kind.scalar_subquery() == "payee", 1), else_=0)), else_=0).label(
+            "dp"
+        ),
+        g.category,
+        *([g.source] if split else []),
+    ).cte("flows")
 
 
-def _sides(principal: Principal, prefix: str, fiscal_year: int, unit: Any, split: str | None) -> Any:
-    """One row per flow side inside the subtree: the unit of this side and the flow from its point of view."""
-    flows = _flows(principal, prefix, fiscal_year, split)
-    flagged = select(flows, unit(flows.c.dr).label("du"), unit(flows.c.cr).label("cu")).subquery("f")
-    f = flagged.c
-    debit_held = case((f.k == "appropriation", 0), (f.k == "recovery", 1 - f.dp), else_=1)
-    credit_held = case((f.k == "disbursement", 0), else_=1)
-    # Whether the other side of the flow is a held account of the same unit (then nothing crosses).
-    other_in_unit_debit = and_(f.cu.is_not(None), f.du == f.cu, credit_held == 1)  # seen from the debit side
-    other_in_unit_credit = and_(f.du.is_not(None), f.du == f.cu, debit_held == 1)  # seen from the credit side
-    amount = f.amount
-    source_column: ColumnElement[Any] = f.source if split == "source" else literal(None)
-    posted = f.status == "posted"
-    pending = f.status == "pending"
-    debit_side = select(
-        f.du.label("unit"),
-        source_column.label("source"),
-        f.category.label("category"),
-        case((and_(posted, f.k == "disbursement"), amount), else_=0).label("disbursed"),
-        literal(0).label("received"),
-        case((and_(posted, f.k == "allocation", f.dr == f.du), amount), else_=0).label("allocated_on"),
-        case((and_(posted, f.k == "recovery", ~other_in_unit_debit), amount), else_=0).label("returned"),
-        case((and_(posted, f.k == "allocation", ~other_in_unit_debit), amount), else_=0).label("sent_down"),
-        case((pending, amount), else_=0).label("reserved"),
-    ).where(f.du.is_not(None), debit_held == 1)
-    credit_side = select(
-        f.cu.label("unit"),
-        source_column.label("source"),
-        f.category.label("category"),
-        case((and_(posted, f.dp == 1), -amount), else_=0).label("disbursed"),
-        case((and_(posted, f.dp == 0, ~other_in_unit_credit), amount), else_=0).label("received"),
-        literal(0).label("allocated_on"),
-        literal(0).label("returned"),
-        literal(0).label("sent_down"),
-        literal(0).label("reserved"),
-    ).where(f.cu.is_not(None), credit_held == 1)
-    return union_all(debit_side, credit_side).subquery("sides")
+class _Accumulator:
+    """Adds each flow to the figures of the units it touches (the SQL does the heavy grouping; a flow here
+    stands for every transfer between two regions of one kind, category and source)."""
+
+    def __init__(self, region_code: str, prefix: str, child_length: int | None) -> None:
+        self.region_code, self.prefix, self.child_length = region_code, prefix, child_length
+
+    def unit(self, code: str, *, children: bool) -> str | None:
+        if not code.startswith(self.prefix):
+            return None
+        if not children or code == self.region_code or self.child_length is None:
+            return self.region_code
+        return code[: self.child_length].ljust(codes.CODE_LENGTH, "0")
+
+    @staticmethod
+    def add(figures: Figures, flow: Any, du: str | None, cu: str | None) -> None:
+        posted, k, amount, dp = flow.status == "posted", flow.k, int(flow.amount), flow.dp
+        debit_held = k != "appropriation" and not (k == "recovery" and dp)
+        credit_held = k != "disbursement"
+        if du is not None and debit_held:
+            other_in_unit = cu is not None and du == cu and credit_held
+            if posted:
+                if k == "disbursement":
+                    figures.disbursed += amount
+                elif k == "allocation":
+                    figures.allocated_on += amount if flow.dr == du else 0
+                    figures.sent_down += 0 if other_in_unit else amount
+                elif k == "recovery" and not other_in_unit:
+                    figures.returned += amount
+            else:
+                figures.reserved += amount
+        if cu is not None and credit_held and posted:
+            other_in_unit = du is not None and du == cu and debit_held
+            if dp:
+                figures.disbursed -= amount
+            elif not other_in_unit:
+                figures.received += amount
 
 
-async def _aggregate(
-    session: AsyncSession,
-    principal: Principal,
-    prefix: str,
-    fiscal_year: int,
-    unit: Any,
-    *,
-    split: str | None,
-    by: str | None,
+async def _read_flows(
+    session: AsyncSession, principal: Principal, prefix: str, fiscal_year: int
 ) -> list[Any]:
     if session.get_bind().dialect.name == "postgresql":
-        # Compiling this plan with JIT took longer (2.8 s) than running it: see bench/RESULTS.md.
+        # Compiling this plan with JIT took longer (2.8 s) than running it; hashing 100k+ keys wants memory.
         await session.execute(text("SET LOCAL jit = off"))
-    sides = _sides(principal, prefix, fiscal_year, unit, split)
-    keys = [sides.c.unit] + ([sides.c[by]] if by else [])
-    statement = select(*keys, *(func.sum(sides.c[name]).label(name) for name in FIGURES)).group_by(*keys)
-    return list((await session.execute(statement)).all())
+        await session.execute(text("SET LOCAL work_mem = '64MB'"))
+    lateral = session.get_bind().dialect.name == "postgresql"
+    flows = _flows(principal, prefix, fiscal_year, "source", lateral=lateral)
+    return list((await session.execute(select(flows))).all())
 
 
 async def fund_report(
     session: AsyncSession, principal: Principal, region_code: str, fiscal_year: int
 ) -> FundReport:
-    """The report of a region in the caller's scope (404 otherwise) for a fiscal year."""
+    """The report of a region in the caller's scope (404 otherwise) for a fiscal year: one grouped query
+    (the flows, per source), then the figures of every unit from those few thousand rows."""
     region = await get_region(session, principal, region_code)
     require(principal, Permission.FUNDS_READ)
     prefix = codes.region_prefix(region.code)
     report = FundReport(region.code, region.name, fiscal_year)
-    total_unit = _unit_total(prefix, region.code)
-    for row in await _aggregate(
-        session, principal, prefix, fiscal_year, total_unit, split=None, by="category"
-    ):
-        report.total.add(row)
-        report.by_category.setdefault(row.category, Figures()).add(row)
-    for row in await _aggregate(
-        session, principal, prefix, fiscal_year, total_unit, split="source", by="source"
-    ):
-        report.by_source.setdefault(row.source, Figures()).add(row)
-    if codes.level_of(region.code) == "village":
+    is_village = codes.level_of(region.code) == "village"
+    units = _Accumulator(region.code, prefix, None if is_village else _child_length(prefix))
+    children: dict[str, Figures] = defaultdict(Figures)
+    for flow in await _read_flows(session, principal, prefix, fiscal_year):
+        du, cu = units.unit(flow.dr, children=False), units.unit(flow.cr, children=False)
+        for figures in (
+            report.total,
+            report.by_source.setdefault(flow.source, Figures()),
+            report.by_category.setdefault(flow.category, Figures()),
+        ):
+            units.add(figures, flow, du, cu)
+        if not is_village:
+            cdu, ccu = units.unit(flow.dr, children=True), units.unit(flow.cr, children=True)
+            for unit in {cdu, ccu} - {None}:
+                units.add(children[unit], flow, cdu if cdu == unit else None, ccu if ccu == unit else None)  # type: ignore[index]
+    if is_village:
         return report
-    child_length = _child_length(prefix)
-    units = {
-        row.unit: row
-        for row in await _aggregate(
-            session,
-            principal,
-            prefix,
-            fiscal_year,
-            _unit_children(prefix, region.code, child_length),
-            split=None,
-            by=None,
-        )
-    }
-    report.own_level = Figures()
-    if region.code in units:
-        report.own_level.add(units.pop(region.code))
+    report.own_level = children.pop(region.code, Figures())
     names = await _child_names(session, principal, region.code)
-    for code in sorted(set(names) | set(units)):
-        figures = Figures()
-        if code in units:
-            figures.add(units[code])
-        report.children.append((code, names.get(code, ""), figures))
+    for code in sorted(set(names) | set(children)):
+        report.children.append((code, names.get(code, ""), children.get(code, Figures())))
     return report
 
 
