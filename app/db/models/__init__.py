@@ -61,3 +61,18 @@ __all__ = [
     "Visit",
     "WorkUnit",
 ]
+
+# Tables whose rows belong to one household and carry its village as ``region_code``: when a household
+# moves to another village, these rows move with it (app/domain/households/service.py, import_writes.py).
+HOUSEHOLD_ROWS = (
+    Member,
+    Income,
+    Indicator,
+    Publicity,
+    Objection,
+    HouseholdEvent,
+    AssistancePlan,
+    PlanMeasure,
+    Visit,
+    Assignment,  # pairings (结对帮扶); other assignments have no household
+)

@@ -23,16 +23,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.base import utcnow
 from app.db.models import (
-    AssistancePlan,
+    HOUSEHOLD_ROWS,
     Household,
     HouseholdEvent,
-    Income,
-    Indicator,
     Member,
-    Objection,
-    PlanMeasure,
-    Publicity,
-    Visit,
 )
 from app.domain import clock
 from app.domain.households import layout
@@ -190,17 +184,7 @@ async def _move(session: AsyncSession, plans: Sequence[Plan]) -> None:
     if not plans:
         return
     rows = [{"b_household": plan.household_id, "b_region": _region(plan)} for plan in plans]
-    for model in (
-        Member,
-        Income,
-        Indicator,
-        Publicity,
-        Objection,
-        HouseholdEvent,
-        AssistancePlan,
-        PlanMeasure,
-        Visit,
-    ):
+    for model in HOUSEHOLD_ROWS:
         table = cast(Table, model.__table__)
         statement = (
             update(table)  # scope: rows of households matched in scope, moving within the county

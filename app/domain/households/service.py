@@ -19,16 +19,12 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from app.db.base import utcnow
 from app.db.models import (
-    AssistancePlan,
+    HOUSEHOLD_ROWS,
     Household,
     HouseholdEvent,
     Income,
     Indicator,
     Member,
-    Objection,
-    PlanMeasure,
-    Publicity,
-    Visit,
 )
 from app.db.reads import Reader
 from app.domain import audit, clock
@@ -404,18 +400,7 @@ async def _move(session: AsyncSession, principal: Principal, household: Househol
             errors=[FieldError(("body", "region_code"), "not a village of this county", "level")],
         )
     household.region_code = region_code
-    # Plans, their measures and visits carry the household's village too (app/domain/plans).
-    for model in (
-        Member,
-        Income,
-        Indicator,
-        Publicity,
-        Objection,
-        HouseholdEvent,
-        AssistancePlan,
-        PlanMeasure,
-        Visit,
-    ):
+    for model in HOUSEHOLD_ROWS:
         statement = update(model).where(model.household_id == household.id)  # scope: the household's own rows
         await session.execute(statement.values(region_code=region_code))
 
