@@ -11,7 +11,7 @@ import binascii
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Generic, TypeVar
 
 import orjson
@@ -69,9 +69,30 @@ def _from_json(key: InstrumentedAttribute[Any], value: Any) -> Any:
     python_type = column_type.python_type
     if python_type is datetime:
         return datetime.fromisoformat(value)
+    if python_type is date:
+        return date.fromisoformat(value)
     if not isinstance(value, python_type):
         raise TypeError("cursor value of the wrong type")
     return value
+
+
+async def fetch_rows(
+    session: AsyncSession,
+    statement: Select[Any],
+    keys: Sequence[InstrumentedAttribute[Any]],
+    page: PageRequest,
+) -> Page[dict[str, Any]]:
+    """One page of Core rows as dicts ordered by ``keys`` (ascending; the last key unique), read through the
+    request's session: lists that are not hot paths, or that must see the request's own writes."""
+    if page.cursor is not None:
+        statement = statement.where(tuple_(*keys) > tuple_(*decode_cursor(page.cursor, keys)))
+    result = await session.execute(statement.order_by(*keys).limit(page.limit + 1))
+    names = tuple(result.keys())
+    rows = [dict(zip(names, row, strict=True)) for row in result]
+    if len(rows) <= page.limit:
+        return Page(rows, None)
+    rows = rows[: page.limit]
+    return Page(rows, encode_cursor([rows[-1][key.key] for key in keys]))
 
 
 class KeysetRead:

@@ -31,8 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import Household, Member, PlanMeasure, Region
 from app.domain.access import require
-from app.domain.pagination import Page, PageRequest
-from app.domain.plans.paging import rows_page
+from app.domain.pagination import Page, PageRequest, fetch_rows
 from app.domain.principal import Permission, Principal
 from app.domain.regions import codes
 from app.domain.regions.service import ensure_region_exists
@@ -249,7 +248,7 @@ async def lacking_households(
     statement = _population(select(*LIST_COLUMNS), principal, query)
     if coverage == "medical_insurance":
         statement = statement.where(_member_exists(principal, query, _is_uninsured()))
-        return await rows_page(session, statement, LIST_KEYS, page)
+        return await fetch_rows(session, statement, LIST_KEYS, page)
     if coverage in MEMBER_CONDITIONS:
         statement = statement.where(_member_exists(principal, query, MEMBER_CONDITIONS[coverage]()))
     elif coverage == "house_renovation":
@@ -267,7 +266,7 @@ async def lacking_households(
         principal,
     )
     statement = statement.where(not_(exists(covering)))
-    return await rows_page(session, statement, LIST_KEYS, page)
+    return await fetch_rows(session, statement, LIST_KEYS, page)
 
 
 def _member_exists(principal: Principal, query: CoverageQuery, condition: ColumnElement[bool]) -> Any:

@@ -17,9 +17,8 @@ from app.domain import audit, clock
 from app.domain.access import require
 from app.domain.errors import FieldError, InvalidInput
 from app.domain.households.service import get_household
-from app.domain.pagination import Page, PageRequest, encode_cursor
+from app.domain.pagination import Page, PageRequest, decode_cursor, encode_cursor, fetch_rows
 from app.domain.plans.cadres import usable_cadre
-from app.domain.plans.paging import decode_keys, rows_page
 from app.domain.principal import Permission, Principal
 from app.domain.regions import codes
 from app.domain.regions.service import ensure_region_exists
@@ -122,7 +121,7 @@ async def list_visits(
             "`to` is before `from`.", "visits.period", errors=[FieldError(("query", "to"), "before from")]
         )
     statement = _visit_filters(select(*VISIT_COLUMNS), principal, f)
-    return await rows_page(session, statement, VISIT_KEYS, page)
+    return await fetch_rows(session, statement, VISIT_KEYS, page)
 
 
 async def household_visits(
@@ -212,7 +211,7 @@ async def visit_counts(
     )
     keys_statement = restrict(select(key).where(where).distinct(), Visit, principal)
     if page.cursor is not None:
-        (after,) = decode_keys(page.cursor, (key,))
+        (after,) = decode_cursor(page.cursor, (key,))
         keys_statement = keys_statement.where(key > after)
     page_keys = list((await session.scalars(keys_statement.order_by(key).limit(page.limit + 1))).all())
     next_cursor = None

@@ -20,11 +20,10 @@ from app.db.models import Assignment, Cadre, Household, Region, WorkUnit
 from app.domain import audit, clock
 from app.domain.access import require
 from app.domain.errors import FieldError, InvalidInput, NotFound
-from app.domain.pagination import Page, PageRequest
+from app.domain.pagination import Page, PageRequest, fetch_rows
 from app.domain.principal import Permission, Principal
 from app.domain.regions import codes
 from app.domain.responsibility import settings as rule_settings
-from app.domain.responsibility.paging import fetch_rows
 from app.domain.responsibility.rules import (
     KIND_LEVEL,
     PAIRABLE_STATUSES,

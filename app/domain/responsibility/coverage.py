@@ -28,12 +28,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import Assignment, Cadre, Household, Region, WorkUnit
 from app.domain.access import require
-from app.domain.pagination import Page, PageRequest
+from app.domain.pagination import Page, PageRequest, fetch_rows
 from app.domain.principal import Permission, Principal
 from app.domain.regions import codes
 from app.domain.regions.service import get_region
 from app.domain.responsibility import settings as rs
-from app.domain.responsibility.paging import fetch_rows
 from app.domain.responsibility.rules import PAIRABLE_STATUSES
 from app.domain.scope import restrict, scoped, within_prefix
 

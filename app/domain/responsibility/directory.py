@@ -18,11 +18,10 @@ from app.domain.access import require
 from app.domain.errors import FieldError, InvalidInput, NotFound
 from app.domain.households.idnumbers import mask_phone
 from app.domain.households.masking import may_see_personal_data
-from app.domain.pagination import Page, PageRequest
+from app.domain.pagination import Page, PageRequest, fetch_rows
 from app.domain.principal import Permission, Principal
 from app.domain.regions import codes
 from app.domain.regions.service import ensure_region_exists
-from app.domain.responsibility.paging import fetch_rows
 from app.domain.responsibility.rules import violation
 from app.domain.scope import restrict, scoped, within_prefix
 
