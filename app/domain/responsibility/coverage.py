@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal, cast
 
-from sqlalchemy import ColumnElement, and_, case, exists, false, func, literal, select, true
+from sqlalchemy import ColumnElement, and_, case, exists, false, func, literal, select, text, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import Assignment, Cadre, Household, Region, WorkUnit
@@ -178,12 +178,27 @@ def _unit_pairings() -> Any:
     )
 
 
+def _materialized(statement: Any, name: str) -> Any:
+    """``statement`` as a CTE computed once (``AS MATERIALIZED``, PostgreSQL 12+ and SQLite 3.35+)."""
+    return statement.cte(name).prefix_with("MATERIALIZED")
+
+
+async def _tune_for_aggregates(session: AsyncSession) -> None:
+    """On PostgreSQL, for this transaction: no JIT (its compilation cost 45-120 ms per query of a county
+    report, seconds for a province, more than it saved), and work memory enough to hash a province's
+    pairings without spilling to disk in every parallel worker (bench/RESULTS.md)."""
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(text("SET LOCAL jit = off"))
+        await session.execute(text("SET LOCAL work_mem = '64MB'"))
+
+
 # The report ---------------------------------------------------------------------------------------------
 
 
 async def coverage_report(session: AsyncSession, principal: Principal, code: str) -> dict[str, Any]:
     region = await get_region(session, principal, code)  # in scope and stored, else 404
     require(principal, Permission.HOUSEHOLDS_READ)
+    await _tune_for_aggregates(session)
     prefix = codes.region_prefix(code)
     length = child_prefix_length(prefix)
     rules = await _rules(session, principal, code)
@@ -271,13 +286,18 @@ async def coverage_report(session: AsyncSession, principal: Principal, code: str
 
     # Cadres and classified enterprises against their quotas: active pairings counted per cadre (unit) on
     # the partial index by cadre (unit), then compared with the quota of their rank (class) and region.
-    per_cadre = restrict(
-        select(Cadre.region_code, Cadre.rank, _cadre_pairings().label("pairings")).where(
-            Cadre.is_active, within_prefix(Cadre.region_code, prefix)
+    # Materialised: PostgreSQL would otherwise inline the subquery and count each cadre's pairings twice
+    # (once for "below", once for "above"; bench/RESULTS.md).
+    per_cadre = _materialized(
+        restrict(
+            select(Cadre.region_code, Cadre.rank, _cadre_pairings().label("pairings")).where(
+                Cadre.is_active, within_prefix(Cadre.region_code, prefix)
+            ),
+            Cadre,
+            principal,
         ),
-        Cadre,
-        principal,
-    ).subquery()
+        "per_cadre",
+    )
     quota = rules.rank_quota(per_cadre.c.region_code, per_cadre.c.rank)
     child = func.substr(per_cadre.c.region_code, 1, length)
     cadres = (
@@ -296,13 +316,16 @@ async def coverage_report(session: AsyncSession, principal: Principal, code: str
             {"cadres": row.cadres, "cadres_below_quota": row.below, "cadres_above_quota": row.above},
         )
 
-    per_unit = restrict(
-        select(WorkUnit.region_code, WorkUnit.enterprise_class, _unit_pairings().label("pairings")).where(
-            WorkUnit.enterprise_class.is_not(None), within_prefix(WorkUnit.region_code, prefix)
+    per_unit = _materialized(
+        restrict(
+            select(WorkUnit.region_code, WorkUnit.enterprise_class, _unit_pairings().label("pairings")).where(
+                WorkUnit.enterprise_class.is_not(None), within_prefix(WorkUnit.region_code, prefix)
+            ),
+            WorkUnit,
+            principal,
         ),
-        WorkUnit,
-        principal,
-    ).subquery()
+        "per_unit",
+    )
     quota = rules.class_quota(per_unit.c.region_code, per_unit.c.enterprise_class)
     child = func.substr(per_unit.c.region_code, 1, length)
     units = (
