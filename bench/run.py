@@ -434,6 +434,7 @@ class Responsibility:
     """(f): each target ("county", "province", "chain") at 1 connection and under load."""
 
     targets: dict[str, str]  # target: what was asked, for the table
+    failed: dict[str, str]  # target: how its check failed (not measured)
     single: SideBySide  # 1 connection
     loaded: SideBySide  # COVERAGE_CONNECTIONS (reports) or WRK_CONNECTIONS (chain)
     totals: dict[str, dict[str, int]]  # the reports' totals, to show what they counted
@@ -454,12 +455,14 @@ def measure_responsibility(
     reports = {"county": (county, "bench_county"), "province": (province, "bench_province")}
     targets: dict[str, tuple[dict[str, str], list[str]]] = {}  # target: (headers, paths)
     totals: dict[str, dict[str, int]] = {}
+    failed: dict[str, str] = {}
     for target, (region, user) in reports.items():
-        headers, path = (
-            {"Authorization": f"Bearer {sign_in(real, user)}"},
-            f"/api/v1/regions/{region}/coverage",
-        )
+        headers = {"Authorization": f"Bearer {sign_in(real, user)}"}
+        path, started = f"/api/v1/regions/{region}/coverage", time.perf_counter()
         response = httpx.get(real.base + path, headers=headers, timeout=600)
+        if response.status_code >= 500:  # e.g. the statement timeout: a finding, not a reason to stop
+            failed[target] = f"HTTP {response.status_code} after {time.perf_counter() - started:.1f} s"
+            continue
         response.raise_for_status()
         totals[target] = response.json()["totals"]
         targets[target] = (headers, [path])
@@ -474,21 +477,15 @@ def measure_responsibility(
     loaded = SideBySide({target: [] for target in targets})
     for _ in range(repeats):
         for target, (headers, paths) in targets.items():
-            script = lua_get(paths, headers)
-            if target == "chain":
-                single.runs[target].append(wrk(real.base, script, seconds=seconds, connections=1))
-                load = wrk(real.base, script, seconds=seconds, connections=WRK_CONNECTIONS)
-            else:
-                one = sequential(real.base + paths[0], headers, seconds=seconds)
-                single.runs[target].append(one)
-                answer = one.p50_ms / 1000 * COVERAGE_CONNECTIONS  # the time an answer takes under load
-                load = wrk(
-                    real.base,
-                    script,
-                    seconds=max(seconds, int(3 * answer) + 1),
-                    connections=COVERAGE_CONNECTIONS,
-                    timeout=max(30, int(10 * answer)),
-                )
+            if target in failed:
+                continue
+            try:
+                one, load = _responsibility_round(real, target, headers, paths, seconds)
+            except (httpx.HTTPStatusError, RuntimeError) as error:  # a 5xx or wrk's errors: recorded
+                lines = str(error).splitlines()
+                failed[target] = next((x.strip() for x in lines if "Non-2xx" in x or "Socket" in x), lines[0])
+                continue
+            single.runs[target].append(one)
             loaded.runs[target].append(load)
     asked = {
         "county": f"`GET /api/v1/regions/{county}/coverage` as the county officer",
@@ -496,7 +493,27 @@ def measure_responsibility(
         "chain": f"`GET /api/v1/households/{{id}}/responsibility-chain`, {len(ids)} random households of "
         f"township {township}, as its reviewer",
     }
-    return Responsibility(asked, single, loaded, totals, main)
+    return Responsibility(asked, failed, single, loaded, totals, main)
+
+
+def _responsibility_round(
+    real: Server, target: str, headers: dict[str, str], paths: list[str], seconds: int
+) -> tuple[Load, Load]:
+    """One round of a target of (f): at 1 connection, then under load."""
+    script = lua_get(paths, headers)
+    if target == "chain":
+        one = wrk(real.base, script, seconds=seconds, connections=1)
+        return one, wrk(real.base, script, seconds=seconds, connections=WRK_CONNECTIONS)
+    one = sequential(real.base + paths[0], headers, seconds=seconds)
+    answer = one.p50_ms / 1000 * COVERAGE_CONNECTIONS  # the time an answer takes under load
+    load = wrk(
+        real.base,
+        script,
+        seconds=min(max(seconds, int(3 * answer) + 1), 180),  # 3 minutes at most
+        connections=COVERAGE_CONNECTIONS,
+        timeout=max(30, int(10 * answer)),
+    )
+    return one, load
 
 
 def sequential(url: str, headers: dict[str, str], *, seconds: int, at_least: int = 3) -> Load:
@@ -697,7 +714,7 @@ class Report:
         out += [
             f"On {d['database']} ({rows['households']:,} households, {rows.get('cadres', 0):,} cadres, "
             f"{rows.get('assignments', 0):,} assignments, loaded in {d['total_seconds']} s). "
-            f"{len(r.single.runs['county'])} rounds of the targets in turn; medians. A report at 1 "
+            f"{len(r.single.runs['chain'])} rounds of the targets in turn; medians. A report at 1 "
             "connection: one client asking again and again; under load wrk with "
             f"{COVERAGE_CONNECTIONS} connections; the chain by wrk at 1 and at {WRK_CONNECTIONS} (like (b)). "
             "Target: the county's report under 200 ms.",
@@ -707,6 +724,9 @@ class Report:
             "|---|---|---|---|---|---|---|---|---|",
         ]
         for target, asked in r.targets.items():
+            if target in r.failed or target not in r.single.runs or not r.single.runs[target]:
+                out.append(f"| {target}: {asked} | failed: {r.failed[target]} | | | | | | | |")
+                continue
             one, many = r.single.median(target), r.loaded.median(target)
             connections = WRK_CONNECTIONS if target == "chain" else COVERAGE_CONNECTIONS
             each = ", ".join(f"{run.requests_per_second:,.1f}" for run in r.loaded.runs[target])

@@ -241,8 +241,12 @@ async def create_transfer(
             source=body.source,
             idempotency_key=f"{principal.subject}:{key}",
         )
-        made = await ledger.transfer(session, principal, request)
-        row = await queries.transfer_row(session, principal, made.id)
+        made, split = await ledger.make_transfer(session, principal, request)
+        if split is None:  # made before, under the same key
+            row = await queries.transfer_row(session, principal, made.id)
+        else:  # built from what was just written: no query while the accounts are locked
+            row = {column.key: getattr(made, column.key) for column in queries.TRANSFER_COLUMNS}
+            row["sources"] = [{"source": s, "amount_fen": amount} for s, amount in split.items()]
         return idempotency.Outcome(status.HTTP_201_CREATED, transfer_body(row), replayed=False)
 
     return await _respond(await idempotency.run_once(sessionmaker, principal, key, request_hash, work))

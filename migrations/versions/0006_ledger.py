@@ -194,6 +194,12 @@ def upgrade() -> None:
     )
     op.create_index("ix_fund_transfers_created_at_id", "fund_transfers", ["created_at", "id"], unique=False)
     op.create_index(
+        "ix_fund_transfers_fiscal_year_region_code",
+        "fund_transfers",
+        ["fiscal_year", "region_code"],
+        unique=False,
+    )
+    op.create_index(
         "ix_fund_transfers_credit_account_id", "fund_transfers", ["credit_account_id"], unique=False
     )
     op.create_index(

@@ -51,8 +51,8 @@ DOMAINS = (
     lifecycle_specs,
     responsibility_specs,
     plan_specs,
+    fund_specs,  # before the projects: their build adds its ledger records to this module's lists
     project_specs,
-    fund_specs,  # after the projects: reads every domain's ledger records
 )
 SPECS: dict[tuple[str, str], Spec] = {key: spec for domain in DOMAINS for key, spec in domain.SPECS.items()}
 SUCCESS = {200, 201, 202, 204}  # 202: an import job accepted

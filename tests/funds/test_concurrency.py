@@ -49,7 +49,7 @@ def _free_port() -> int:
         return port
 
 
-async def _recreate(url: str) -> None:
+async def _recreate(url: str, *, create: bool = True) -> None:
     parsed = make_url(url)
     admin = await asyncpg.connect(
         host=parsed.host,
@@ -60,7 +60,8 @@ async def _recreate(url: str) -> None:
     )
     try:
         await admin.execute(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)')
-        await admin.execute(f'CREATE DATABASE "{parsed.database}"')
+        if create:
+            await admin.execute(f'CREATE DATABASE "{parsed.database}"')
     finally:
         await admin.close()
 
@@ -91,7 +92,7 @@ def server() -> Iterator[Server]:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             if process.poll() is not None:
                 raise AssertionError(f"the server exited: {process.stdout.read() if process.stdout else ''}")
@@ -101,7 +102,7 @@ def server() -> Iterator[Server]:
             except httpx.TransportError:
                 time.sleep(0.2)
         else:
-            raise AssertionError("the server did not become ready within 60 s")
+            raise AssertionError("the server did not become ready within 120 s")
         yield Server(base, url)
     finally:
         process.send_signal(signal.SIGTERM)
@@ -109,6 +110,7 @@ def server() -> Iterator[Server]:
             process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             process.kill()
+        asyncio.run(_recreate(url, create=False))  # leave no database behind
 
 
 @pytest.fixture

@@ -121,6 +121,7 @@ class FundTransfer(TimestampMixin, Base):
     __table_args__ = (
         Index("ix_fund_transfers_region_code_created_at", "region_code", "created_at"),
         Index("ix_fund_transfers_created_at_id", "created_at", "id"),
+        Index("ix_fund_transfers_fiscal_year_region_code", "fiscal_year", "region_code"),  # the fund report
         Index("ix_fund_transfers_debit_account_id", "debit_account_id"),
         Index("ix_fund_transfers_credit_account_id", "credit_account_id"),
         Index("ix_fund_transfers_document_number", "document_number"),

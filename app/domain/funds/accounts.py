@@ -56,11 +56,8 @@ async def get_account(session: AsyncSession, principal: Principal, account_id: u
 async def account_by_id(session: AsyncSession, account_id: uuid.UUID) -> FundAccount | None:
     """Any account, scope unchecked: for the credit side of a transfer, whose place on the debit's chain
     the rules check (a recovery goes to a pool above the caller's scope)."""
-    return await session.scalar(
-        select(FundAccount).where(
-            FundAccount.id == account_id
-        )  # scope: checked against the chain by the caller
-    )
+    statement = select(FundAccount)  # scope: checked against the chain by the caller
+    return await session.scalar(statement.where(FundAccount.id == account_id))
 
 
 async def source_balances(session: AsyncSession, account_id: uuid.UUID) -> list[FundAccountSource]:

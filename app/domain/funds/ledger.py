@@ -55,6 +55,7 @@ __all__ = [
     "approve",
     "get_account",
     "get_transfer",
+    "make_transfer",
     "reject",
     "reverse",
     "source_account",
@@ -168,7 +169,13 @@ async def get_transfer(session: AsyncSession, principal: Principal, transfer_id:
     return transfer
 
 
-async def _audit(session: AsyncSession, principal: Principal, action: str, transfer: FundTransfer) -> None:
+async def _audit(
+    session: AsyncSession,
+    principal: Principal,
+    action: str,
+    transfer: FundTransfer,
+    status: str | None = None,
+) -> None:
     await audit.record(
         session,
         principal,
@@ -179,7 +186,7 @@ async def _audit(session: AsyncSession, principal: Principal, action: str, trans
         fields=["status"] if action in ("approve", "reject") else ["amount_fen"],
         details={
             "kind": transfer.kind,
-            "status": transfer.status,
+            "status": status or transfer.status,
             "amount_fen": transfer.amount_fen,
             "document_number": transfer.document_number,
         },
@@ -190,6 +197,14 @@ async def transfer(session: AsyncSession, principal: Principal, request: Transfe
     """Make a transfer: posted at once up to the debit region's approval threshold, else pending with the
     amount reserved. Raises NotFound (404) / Forbidden (403) / RuleViolation, InvalidInput (422) /
     Conflict ``transfer.insufficient_funds`` (409)."""
+    return (await make_transfer(session, principal, request))[0]
+
+
+async def make_transfer(
+    session: AsyncSession, principal: Principal, request: TransferRequest
+) -> tuple[FundTransfer, dict[str, int] | None]:
+    """:func:`transfer`, also returning the split by source it made (None when an idempotency key found
+    the transfer made before)."""
     require(principal, Permission.FUNDS_WRITE)
     _validate(request)
     if request.idempotency_key is not None:
@@ -197,7 +212,7 @@ async def transfer(session: AsyncSession, principal: Principal, request: Transfe
         if existing is not None:
             if not _same_terms(existing, request):
                 raise _key_reused()
-            return existing
+            return existing, None
     debit = await get_account(session, principal, request.debit_account_id)
     credit = await account_by_id(session, request.credit_account_id)
     if credit is None or credit.id == debit.id:
@@ -218,15 +233,9 @@ async def transfer(session: AsyncSession, principal: Principal, request: Transfe
             raise RuleViolation(
                 f"The source account is {debit.source}, not {request.source}.", "transfer.source_mismatch"
             )
-    threshold = await approval_threshold_fen(session, debit.region_code)
-    accounts = await posting.lock_accounts(session, (debit.id, credit.id))
-    debit = accounts[debit.id]
-    if debit.kind == "source":
-        split = {debit.source or "": request.amount_fen}
-    else:
-        split = rules.split_by_source(
-            await posting.available_by_source(session, debit), request.amount_fen, request.source
-        )
+    pending = request.amount_fen > await approval_threshold_fen(session, debit.region_code)
+    # The transfer row and its audit row go in before the accounts are locked: they depend on no balance,
+    # and the lock (FOR NO KEY UPDATE) does not block their foreign keys. Under the lock only what must be.
     record = FundTransfer(
         id=uuid.uuid4(),
         kind=request.kind,
@@ -248,13 +257,21 @@ async def transfer(session: AsyncSession, principal: Principal, request: Transfe
     )
     session.add(record)
     await session.flush()
+    await _audit(session, principal, "create", record, status="pending" if pending else "posted")
+    accounts = await posting.lock_accounts(session, (debit.id, credit.id))
+    debit = accounts[debit.id]
+    if debit.kind == "source":
+        split = {debit.source or "": request.amount_fen}
+    else:
+        split = rules.split_by_source(
+            await posting.available_by_source(session, debit), request.amount_fen, request.source
+        )
     await posting.record_split(session, record.id, split)
-    if request.amount_fen > threshold:
+    if pending:
         await posting.reserve(session, debit, split)
     else:
         await posting.post(session, principal, record, accounts, split, was_reserved=False)
-    await _audit(session, principal, "create", record)
-    return record
+    return record, split
 
 
 async def _pending_for_decision(

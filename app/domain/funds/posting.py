@@ -25,7 +25,7 @@ from app.domain.principal import Principal
 
 
 async def lock_accounts(session: AsyncSession, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, FundAccount]:
-    """Lock the accounts (fixed order) and return them as they are now."""
+    """Lock the accounts (in id order) and return them as they are now."""
     ordered = sorted(set(ids))
     if not is_postgresql(session):
         await session.execute(
@@ -39,7 +39,9 @@ async def lock_accounts(session: AsyncSession, ids: Iterable[uuid.UUID]) -> dict
             select(FundAccount)  # scope: the caller checked the accounts
             .where(FundAccount.id.in_(ordered))
             .order_by(FundAccount.id)
-            .with_for_update()
+            # NO KEY UPDATE: excludes every other change of the accounts' money, but not the KEY SHARE locks
+            # that inserting transfers and entries referencing them takes.
+            .with_for_update(key_share=True)
             .execution_options(populate_existing=True)
         )
     ).all()

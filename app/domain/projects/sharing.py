@@ -2,7 +2,7 @@
 disbursements through the ledger (app/domain/funds/ledger.py), all or nothing.
 
 The split is exact to the fen (:func:`app.domain.projects.rules.split_income`). Each payment carries the
-idempotency key ``<batch key>:<household id>``, so a retried batch pays no household twice.
+idempotency key ``<caller>:share:<batch key>:<household id>``, so a retried batch pays no household twice.
 """
 
 from __future__ import annotations
@@ -118,7 +118,8 @@ async def share_income(
                 document_number=document_number,
                 purpose=purpose or f"{name} 收益分红",
                 category=category,
-                idempotency_key=f"{idempotency_key}:{household_id}",
+                # Per caller, like the ledger's own keys: another person's key never collides.
+                idempotency_key=f"{principal.subject}:share:{idempotency_key}:{household_id}",
             ),
         )
         result.payments.append((household_id, share, transfer.id, transfer.status))

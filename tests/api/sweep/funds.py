@@ -7,8 +7,8 @@ pending transfers above the default threshold (500,000 yuan) to approve and to r
 reverse, all made by an operator who is none of the sweep's principals. For a county they are
 appropriations; below, recoveries from the region's pool back to its county (debit in the region, so the
 region decides them). Each principal who will succeed takes a fresh transfer; a refusal uses nothing up.
-This module comes after the projects sweep in DOMAINS: the expected lists are read from the database once
-every domain has stored its records.
+The expected lists are read from the database at the end of this build; the projects sweep, which comes
+after this module in DOMAINS, adds the ledger records it makes to them.
 """
 
 from __future__ import annotations
