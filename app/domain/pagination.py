@@ -15,7 +15,7 @@ from datetime import date, datetime
 from typing import Any, Generic, TypeVar
 
 import orjson
-from sqlalchemy import Integer, Select, Uuid, bindparam, tuple_
+from sqlalchemy import Integer, Select, Uuid, bindparam, literal, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -83,9 +83,12 @@ async def fetch_rows(
     page: PageRequest,
 ) -> Page[dict[str, Any]]:
     """One page of Core rows as dicts ordered by ``keys`` (ascending; the last key unique), read through the
-    request's session: lists that are not hot paths, or that must see the request's own writes."""
+    request's session: lists that are not hot paths, or that must see the request's own writes. The cursor's
+    values are bound with their columns' types, so a timestamp compares as the database stores it."""
     if page.cursor is not None:
-        statement = statement.where(tuple_(*keys) > tuple_(*decode_cursor(page.cursor, keys)))
+        values = decode_cursor(page.cursor, keys)
+        after = [literal(value, type_=key.expression.type) for key, value in zip(keys, values, strict=True)]
+        statement = statement.where(tuple_(*keys) > tuple_(*after))
     result = await session.execute(statement.order_by(*keys).limit(page.limit + 1))
     names = tuple(result.keys())
     rows = [dict(zip(names, row, strict=True)) for row in result]

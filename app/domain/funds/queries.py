@@ -8,18 +8,15 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, literal, or_, select, tuple_
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db.base import UtcDateTime
 from app.db.models import FundAccount, FundEntry, FundTransfer, FundTransferSource
 from app.domain.access import require
-from app.domain.errors import FieldError, InvalidInput
 from app.domain.funds.accounts import get_account
-from app.domain.pagination import Page, PageRequest, decode_cursor, encode_cursor
+from app.domain.pagination import Page, PageRequest, fetch_rows
 from app.domain.principal import Permission, Principal
 from app.domain.regions import codes
 from app.domain.scope import restrict, within_prefix
@@ -65,38 +62,6 @@ TRANSFER_COLUMNS: tuple[Any, ...] = tuple(
 )
 
 
-def _typed(key: Any, value: Any) -> Any:
-    if isinstance(key.expression.type, UtcDateTime):
-        try:
-            return datetime.fromisoformat(value)
-        except (TypeError, ValueError):
-            raise InvalidInput(
-                "The cursor is not one this list gave out; start again without a cursor.",
-                "pagination.invalid_cursor",
-                errors=[FieldError(("query", "cursor"), "invalid cursor")],
-            ) from None
-    return value
-
-
-async def rows_page(
-    session: AsyncSession, statement: Select[Any], keys: tuple[Any, ...], page: PageRequest
-) -> Page[dict[str, Any]]:
-    """One keyset page of plain rows ordered by ``keys`` (the last one unique). The cursor's values are
-    bound with their columns' types, so a timestamp compares as the database stores it (SQLite keeps text)."""
-    if page.cursor is not None:
-        values = [
-            _typed(key, value) for key, value in zip(keys, decode_cursor(page.cursor, keys), strict=True)
-        ]
-        after = tuple_(*(literal(value, type_=key.type) for key, value in zip(keys, values, strict=True)))
-        statement = statement.where(tuple_(*keys) > after)
-    result = await session.execute(statement.order_by(*keys).limit(page.limit + 1))
-    rows = [dict(row) for row in result.mappings()]
-    if len(rows) <= page.limit:
-        return Page(rows, None)
-    rows = rows[: page.limit]
-    return Page(rows, encode_cursor([rows[-1][key.key] for key in keys]))
-
-
 @dataclass(frozen=True)
 class AccountFilter:
     region: str | None = None  # a subtree
@@ -118,7 +83,7 @@ async def list_accounts(
         statement = statement.where(FundAccount.project_id == f.project_id)
     if f.household_id is not None:
         statement = statement.where(FundAccount.household_id == f.household_id)
-    return await rows_page(session, statement, (FundAccount.region_code, FundAccount.id), page)
+    return await fetch_rows(session, statement, (FundAccount.region_code, FundAccount.id), page)
 
 
 @dataclass(frozen=True)
@@ -150,7 +115,7 @@ async def list_transfers(
         )
     if f.document_number is not None:
         statement = statement.where(FundTransfer.document_number == f.document_number)
-    result = await rows_page(session, statement, (FundTransfer.created_at, FundTransfer.id), page)
+    result = await fetch_rows(session, statement, (FundTransfer.created_at, FundTransfer.id), page)
     await _attach_splits(session, result.items)
     return result
 
@@ -217,4 +182,4 @@ async def list_entries(
     )
     if fiscal_year is not None:
         statement = statement.where(FundEntry.fiscal_year == fiscal_year)
-    return await rows_page(session, statement, (FundEntry.id,), page)
+    return await fetch_rows(session, statement, (FundEntry.id,), page)
