@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -68,6 +69,10 @@ def create_app(settings: Settings | None = None, *, check_schema: bool = True) -
             except (DBAPIError, OSError) as error:  # the service starts without its database (503s)
                 logger.warning("jobs of dead processes not checked", error=str(error))
             logger.info("started", database=database.engine.dialect.name, version=__version__)
+            # Everything built so far (routes, models, compiled schemas) lives as long as the process: move it
+            # out of the collector's sight, so full collections stop walking it in the middle of requests.
+            gc.collect()
+            gc.freeze()
             yield
         finally:
             if (runner := getattr(app.state, "jobs", None)) is not None:
@@ -80,6 +85,9 @@ def create_app(settings: Settings | None = None, *, check_schema: bool = True) -
         description=DESCRIPTION,
         lifespan=lifespan,
         swagger_ui_parameters={"persistAuthorization": True},
+        # FastAPI's native OpenTelemetry hooks look up the global providers on every request; Fupin exports
+        # its own Prometheus metrics instead.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.settings = settings
     for router in (

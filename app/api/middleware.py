@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
+import os
 import re
 import time
-import uuid
 
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -14,6 +15,26 @@ from app.domain.context import current_request_id
 from app.logging import logger
 
 _VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+# Request ids unique across processes and restarts without a system call per request: a random per-process
+# prefix and a counter (uuid4 reads os.urandom on every call).
+_PREFIX = os.urandom(11).hex()
+_COUNTER = itertools.count(1)
+
+
+def _new_prefix() -> None:  # a forked worker gets its own prefix
+    global _PREFIX
+    _PREFIX = os.urandom(11).hex()
+
+
+os.register_at_fork(after_in_child=_new_prefix)
+
+
+def _incoming_request_id(headers: list[tuple[bytes, bytes]]) -> str:
+    for name, value in headers:
+        if name == b"x-request-id":
+            incoming = value.decode("latin-1")
+            return incoming if _VALID_REQUEST_ID.fullmatch(incoming) else ""
+    return ""
 
 
 class RequestContextMiddleware:
@@ -24,8 +45,7 @@ class RequestContextMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
-        request_id = incoming if _VALID_REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
+        request_id = _incoming_request_id(scope["headers"]) or f"{_PREFIX}{next(_COUNTER):010x}"
         state = scope.setdefault("state", {})
         state["request_id"] = request_id
         structlog.contextvars.clear_contextvars()

@@ -112,10 +112,11 @@ class Principal:
     permissions: frozenset[Permission]
     # When the access token this principal came from was issued (seconds since the epoch), if it did.
     issued_at: float | None = field(default=None, compare=False)
+    # "user:<id>" or "client:<id>": the key of caches and logs, built once (it is read on every request).
+    subject: str = field(init=False, compare=False, repr=False)
 
-    @property
-    def subject(self) -> str:
-        return f"{self.kind}:{self.id}"
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "subject", f"{self.kind}:{self.id}")
 
     @property
     def scope_prefix(self) -> str:

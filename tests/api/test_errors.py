@@ -74,6 +74,7 @@ async def test_request_id_is_echoed_or_generated(client: httpx.AsyncClient) -> N
     assert response.headers["x-request-id"] == "abc-123"
     generated = (await client.get("/healthz")).headers["x-request-id"]
     assert len(generated) == 32
+    assert (await client.get("/healthz")).headers["x-request-id"] != generated
     # A header that could forge log lines is replaced, not echoed.
     forged = (await client.get("/healthz", headers={"X-Request-ID": "a\tb" + "c" * 200})).headers[
         "x-request-id"

@@ -1,0 +1,23 @@
+"""Per-village statistics rollups and regional rural population (issue 6).
+
+RESERVED: filled in by the session working on it; until then it changes nothing.
+
+Revision ID: 0007
+Revises: 0006
+Create Date: 2026-11-25 10:30:00.000000
+"""
+
+from collections.abc import Sequence
+
+revision: str = "0007"
+down_revision: str | None = "0006"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass

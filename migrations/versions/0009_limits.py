@@ -1,0 +1,23 @@
+"""Machine-client limits and quotas (issue 7).
+
+RESERVED: filled in by the session working on it; until then it changes nothing.
+
+Revision ID: 0009
+Revises: 0008
+Create Date: 2026-11-25 10:30:00.000000
+"""
+
+from collections.abc import Sequence
+
+revision: str = "0009"
+down_revision: str | None = "0008"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass

@@ -1,0 +1,23 @@
+"""The audit log made append-only at the database level (issue 7).
+
+RESERVED: filled in by the session working on it; until then it changes nothing.
+
+Revision ID: 0010
+Revises: 0009
+Create Date: 2026-11-25 10:30:00.000000
+"""
+
+from collections.abc import Sequence
+
+revision: str = "0010"
+down_revision: str | None = "0009"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
