@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import getpass
 import json
+import os
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
@@ -42,22 +43,27 @@ regions_cli = typer.Typer(help="The region tree.", no_args_is_help=True)
 users_cli = typer.Typer(help="People who sign in.", no_args_is_help=True)
 clients_cli = typer.Typer(help="Machine clients (client credentials).", no_args_is_help=True)
 openapi_cli = typer.Typer(help="The OpenAPI description.", no_args_is_help=True)
+graphql_cli = typer.Typer(help="The GraphQL schema.", no_args_is_help=True)
 demo_cli = typer.Typer(help="Demo data.", no_args_is_help=True)
 households_cli = typer.Typer(help="The household registry: bulk import and export.", no_args_is_help=True)
 funds_cli = typer.Typer(help="The funds ledger: consistency proof, idempotency keys.", no_args_is_help=True)
+stats_cli = typer.Typer(help="Region statistics: the rollups.", no_args_is_help=True)
 for sub, name in (
     (db_cli, "db"),
     (regions_cli, "regions"),
     (users_cli, "users"),
     (clients_cli, "clients"),
     (openapi_cli, "openapi"),
+    (graphql_cli, "graphql"),
     (demo_cli, "demo"),
     (households_cli, "households"),
     (funds_cli, "funds"),
+    (stats_cli, "stats"),
 ):
     cli.add_typer(sub, name=name)
 
 DEFAULT_OPENAPI_PATH = Path("openapi/openapi.json")
+DEFAULT_GRAPHQL_SCHEMA_PATH = Path("openapi/schema.graphql")
 
 
 def _in_session(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
@@ -116,6 +122,9 @@ def serve(
     if demo:
         db_upgrade("head")
         _load_demo()
+        # Exploring the demo: GraphiQL and introspection on, unless the environment says otherwise.
+        os.environ.setdefault("FUPIN_GRAPHQL_INTROSPECTION", "true")
+        os.environ.setdefault("FUPIN_GRAPHQL_GRAPHIQL", "true")
     uvicorn.run(
         "app.main:create_app",
         factory=True,
@@ -123,7 +132,9 @@ def serve(
         port=port,
         workers=workers,
         proxy_headers=True,
-        timeout_graceful_shutdown=30,
+        # On SIGTERM: stop accepting, let in-flight requests finish for this long, then the application's
+        # shutdown lets running jobs finish for as long again (app/main.py).
+        timeout_graceful_shutdown=Settings().shutdown_timeout_seconds,
         log_config=None,
     )
 
@@ -408,6 +419,25 @@ def funds_purge_keys(
     typer.echo(f"dropped {dropped} idempotency keys older than {hours} hours")
 
 
+# stats ---------------------------------------------------------------------------------------------------
+
+
+@stats_cli.command("rebuild")
+def stats_rebuild() -> None:
+    """Recompute every statistics rollup from the registry and the ledger (after a restore or a bulk load;
+    writes keep them current otherwise)."""
+    import time
+
+    from app.domain.stats.rollups import rebuild_all
+
+    started = time.perf_counter()
+    counts = _in_session(rebuild_all)
+    typer.echo(
+        f"rollups rebuilt in {time.perf_counter() - started:.1f} s: {counts['village_rows']} village rows, "
+        f"{counts['township_rows']} township rows, {counts['fund_rows']} fund rows"
+    )
+
+
 # openapi -------------------------------------------------------------------------------------------------
 
 
@@ -425,6 +455,19 @@ def openapi_export(output: Annotated[Path, typer.Option()] = DEFAULT_OPENAPI_PAT
     """Write the OpenAPI document (openapi/openapi.json, checked for drift by the tests)."""
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(openapi_document(), encoding="utf-8")
+    typer.echo(f"wrote {output}")
+
+
+# graphql -------------------------------------------------------------------------------------------------
+
+
+@graphql_cli.command("export")
+def graphql_export(output: Annotated[Path, typer.Option()] = DEFAULT_GRAPHQL_SCHEMA_PATH) -> None:
+    """Write the GraphQL schema in SDL (openapi/schema.graphql, checked for drift by the tests)."""
+    from app.graphql.schema import schema_sdl
+
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(schema_sdl(), encoding="utf-8")
     typer.echo(f"wrote {output}")
 
 

@@ -22,19 +22,25 @@ from app.api import (
     jobs,
     lifecycle,
     me,
+    metrics,
     plans,
     problems,
     projects,
     reference,
     regions,
     responsibility,
+    stats,
+    sync,
     users,
 )
+from app.api.caching import ConditionalGetMiddleware
 from app.api.middleware import RequestContextMiddleware
 from app.db.migrate import ensure_schema_current
 from app.db.session import create_database
 from app.domain.auth.accounts import AccountGate
 from app.domain.jobs import JobRunner, fail_interrupted
+from app.domain.limits import Limiter
+from app.graphql.router import graphql_router
 from app.logging import configure_logging, logger
 from app.settings import Settings
 
@@ -63,7 +69,9 @@ def create_app(settings: Settings | None = None, *, check_schema: bool = True) -
                 await ensure_schema_current(database.engine)
             app.state.database = database
             app.state.account_gate = AccountGate(database.sessionmaker, settings.account_check_seconds)
-            app.state.jobs = JobRunner(database.sessionmaker)
+            app.state.jobs = JobRunner(
+                database.sessionmaker, app_metrics.job_finished if app_metrics is not None else None
+            )
             try:
                 await fail_interrupted(database.sessionmaker)
             except (DBAPIError, OSError) as error:  # the service starts without its database (503s)
@@ -76,7 +84,9 @@ def create_app(settings: Settings | None = None, *, check_schema: bool = True) -
             yield
         finally:
             if (runner := getattr(app.state, "jobs", None)) is not None:
-                await runner.shutdown()
+                # uvicorn has let in-flight requests finish; running jobs get as long again.
+                await runner.shutdown(settings.shutdown_timeout_seconds)
+            await app.state.limiter.close()
             await database.dispose()
 
     app = FastAPI(
@@ -88,10 +98,16 @@ def create_app(settings: Settings | None = None, *, check_schema: bool = True) -
         # FastAPI's native OpenTelemetry hooks look up the global providers on every request; Fupin exports
         # its own Prometheus metrics instead.
         telemetry={"tracing": False, "metrics": False, "logs": False},
+        # Larger bodies are refused with 413 before they are read; the import routes allow more.
+        max_body_size=settings.max_request_body_bytes,
     )
     app.state.settings = settings
+    app.state.limiter = Limiter(settings)
+    app_metrics = metrics.Metrics() if settings.metrics_enabled else None
+    app.state.metrics = app_metrics
     for router in (
         health.router,
+        metrics.router,
         # First after the probes: routes are matched in order, and the household list is the hottest.
         bulk.router,  # before households: /households/export is not a household id
         households.router,
@@ -108,12 +124,16 @@ def create_app(settings: Settings | None = None, *, check_schema: bool = True) -
         projects.router,
         fund_reports.router,
         funds.router,
+        sync.router,
+        stats.router,
     ):
         app.include_router(router)
+    app.include_router(graphql_router(settings))
     problems.install(app)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["*"], allow_headers=["*"]
         )
-    app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(ConditionalGetMiddleware)  # inside the request context: 304s carry the request id
+    app.add_middleware(RequestContextMiddleware, metrics=app_metrics)
     return app

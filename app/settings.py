@@ -53,9 +53,51 @@ class Settings(BaseSettings):
     login_failure_window_seconds: int = Field(900, ge=1)
     login_lockout_seconds: int = Field(900, ge=1)
 
+    # Limits (README "Limits"): rate limits per principal, shared through Redis when it is configured.
+    redis_url: str | None = Field(
+        None, description="redis://host:6379/0: rate limits and export quotas shared by every server process"
+    )
+    redis_key_prefix: str = Field("fupin", min_length=1, description="Prefix of the limiter's Redis keys")
+    rate_limit_user_per_minute: int = Field(600, ge=0, description="Requests per user per minute, 0 for none")
+    rate_limit_client_per_minute: int = Field(
+        600, ge=0, description="Requests per machine client per minute unless the client sets its own"
+    )
+    export_quota_client_per_day: int = Field(
+        50, ge=0, description="Exports per machine client in any 24 hours unless the client sets its own"
+    )
+    export_concurrency_per_principal: int = Field(
+        2, ge=1, description="Exports one user or client may stream at once, per server process"
+    )
+    max_request_body_bytes: int = Field(
+        1024 * 1024, ge=1024, description="Largest request body (imports aside)"
+    )
+    database_export_statement_timeout_ms: int = Field(
+        600_000, ge=0, description="Statement timeout while an export streams (PostgreSQL), 0 for none"
+    )
+    reference_max_age_seconds: int = Field(
+        300, ge=0, description="Cache-Control max-age of code lists and regions (private caches only)"
+    )
+
     log_level: str = "INFO"
     log_json: bool = True
     cors_origins: list[str] = Field(default_factory=list)
+
+    graphql_introspection: bool = Field(False, description="Answer GraphQL introspection queries")
+    graphql_graphiql: bool = Field(False, description="Serve the GraphiQL IDE at GET /graphql")
+    graphql_max_depth: int = Field(10, ge=1, description="Deepest nesting of a GraphQL operation")
+    graphql_max_tokens: int = Field(2000, ge=10, description="Most tokens in a GraphQL document")
+    graphql_max_aliases: int = Field(20, ge=0, description="Most aliases in a GraphQL operation")
+    graphql_max_cost: int = Field(
+        20_000, ge=1, description="Most objects a GraphQL operation may return (page sizes × nesting)"
+    )
+
+    # Operations (README "Operations").
+    metrics_enabled: bool = Field(True, description="Serve Prometheus metrics at /metrics (no token needed)")
+    shutdown_timeout_seconds: int = Field(
+        30,
+        ge=1,
+        description="On SIGTERM: how long in-flight requests, then running jobs, may take to finish",
+    )
 
     @field_validator("jwt_secret")
     @classmethod

@@ -12,11 +12,13 @@ from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile,
 from fastapi.responses import StreamingResponse
 
 from app.api.deps import PrincipalDep, SessionDep, SessionmakerDep
+from app.api.limits import guarded, start_export
 from app.api.schemas.households import HouseholdQuery
 from app.api.schemas.jobs import JobRead
 from app.domain import jobs
 from app.domain.households import exports, imports
 from app.domain.households.spreadsheets import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE
+from app.settings import Settings
 
 
 class HouseholdExportQuery(HouseholdQuery):
@@ -26,6 +28,9 @@ class HouseholdExportQuery(HouseholdQuery):
 router = APIRouter(prefix="/api/v1/households", tags=["household import and export"])
 
 MAX_IMPORT_BYTES = 256 * 1024 * 1024
+# The request around the file (multipart boundaries, the form fields) may add this much to it; the rest of
+# the API keeps FUPIN_MAX_REQUEST_BODY_BYTES.
+MULTIPART_OVERHEAD = 64 * 1024
 SPOOL_IN_MEMORY = 4 * 1024 * 1024
 READ_BLOCK = 1024 * 1024
 TEMPLATE_TYPES = {"csv": CSV_MEDIA_TYPE, "xlsx": XLSX_MEDIA_TYPE}
@@ -59,6 +64,7 @@ async def import_template(principal: PrincipalDep, format: Literal["csv", "xlsx"
     "the same file again creates no duplicates. " + LAYOUT_DOC,
     response_model=JobRead,
     responses={413: {"description": "The file is larger than 256 MiB"}},
+    max_body_size=MAX_IMPORT_BYTES + MULTIPART_OVERHEAD,
 )
 async def import_households(
     request: Request,
@@ -109,17 +115,29 @@ async def _spool(upload: UploadFile) -> IO[bytes]:
     response_class=StreamingResponse,
     responses={
         200: {"content": {CSV_MEDIA_TYPE: {}, XLSX_MEDIA_TYPE: {}, "application/x-ndjson": {}}},
+        429: {"description": "Too many exports at once, or the client's daily export quota is used up"},
     },
 )
 async def export_households(
+    request: Request,
     principal: PrincipalDep,
     session: SessionDep,
     sessionmaker: SessionmakerDep,
     query: Annotated[HouseholdExportQuery, Query()],
 ) -> StreamingResponse:
     plan = await exports.begin_export(session, principal, query.to_filter(), query.format)
+    slot = await start_export(request, principal)  # 429 past the cap or quota: the audit row rolls back
+    settings: Settings = request.app.state.settings
+    chunks = guarded(
+        slot,
+        exports.stream_export(
+            sessionmaker, principal, plan, statement_timeout_ms=settings.database_export_statement_timeout_ms
+        ),
+    )
+    if (metrics := request.app.state.metrics) is not None:
+        chunks = metrics.track_export(chunks)
     return StreamingResponse(
-        exports.stream_export(sessionmaker, principal, plan),
+        chunks,
         media_type=plan.media_type,
         headers={"Content-Disposition": f'attachment; filename="{plan.filename}"'},
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Annotated
 
+import structlog
 from fastapi import Depends, Query, Request
 from fastapi.security import OAuth2PasswordBearer
 from fastapi.security.utils import get_authorization_scheme_param
@@ -14,6 +15,7 @@ from app.db.session import Database
 from app.domain.auth.accounts import AccountGate
 from app.domain.auth.tokens import decode_access_token
 from app.domain.errors import Unauthenticated
+from app.domain.limits import Limiter
 from app.domain.pagination import DEFAULT_LIMIT, MAX_LIMIT, PageRequest
 from app.domain.principal import Principal
 from app.settings import Settings
@@ -68,8 +70,17 @@ async def authenticate(request: Request, token: str | None) -> Principal:
         )
     principal = decode_access_token(request.app.state.settings, token)
     gate: AccountGate = request.app.state.account_gate
-    await gate.ensure_current(principal)
-    request.scope.setdefault("state", {})["principal"] = principal.subject
+    account = await gate.ensure_current(principal)
+    state = request.scope.setdefault("state", {})
+    state["principal"] = principal.subject
+    # Every later log line of the request (and of jobs it starts) names who asked, not only the access line.
+    structlog.contextvars.bind_contextvars(principal=principal.subject)
+    # Every authenticated request counts against the rate limit, here and only here (README "Limits").
+    limiter: Limiter = request.app.state.limiter
+    limits = state["limits"] = limiter.limits_of(
+        principal, account.rate_limit_per_minute, account.export_quota_per_day
+    )
+    await limiter.check_request(principal, limits)
     return principal
 
 

@@ -10,6 +10,7 @@ import time
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.api.metrics import UNMATCHED, Metrics
 from app.api.problems import problem
 from app.domain.context import current_request_id
 from app.logging import logger
@@ -38,8 +39,11 @@ def _incoming_request_id(headers: list[tuple[bytes, bytes]]) -> str:
 
 
 class RequestContextMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
+    """Also counts each request into ``metrics`` (app/api/metrics.py) with the time it already measures."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics | None = None) -> None:
         self.app = app
+        self.metrics = metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -53,6 +57,9 @@ class RequestContextMiddleware:
         request_id_token = current_request_id.set(request_id)
         status = 500
         status_sent = False
+        metrics = self.metrics
+        if metrics is not None:
+            metrics.active += 1
         started = time.perf_counter()
 
         async def send_with_id(message: Message) -> None:
@@ -69,7 +76,7 @@ class RequestContextMiddleware:
             # Anything no handler turned into a response: answer a generic problem, never a trace.
             if status_sent:
                 raise
-            logger.exception("unhandled_error", exc_info=exc)
+            logger.exception("unhandled_error", exc_info=exc, principal=state.get("principal"))
             response = problem(
                 500,
                 "Internal server error",
@@ -80,12 +87,20 @@ class RequestContextMiddleware:
             )
             await response(scope, receive, send_with_id)
         finally:
+            seconds = time.perf_counter() - started
             current_request_id.reset(request_id_token)
+            if metrics is not None:
+                metrics.active -= 1
+                # The route template FastAPI matched (never the raw path: ids would make a series each).
+                route = scope.get("route")
+                metrics.observe(
+                    scope["method"], route.path if route is not None else UNMATCHED, status, seconds
+                )
             logger.info(
                 "request",
                 method=scope["method"],
                 path=scope["path"],
                 status=status,
-                duration_ms=round((time.perf_counter() - started) * 1000, 2),
+                duration_ms=round(seconds * 1000, 2),
                 principal=state.get("principal"),
             )

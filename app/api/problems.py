@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
+from asyncpg.exceptions import QueryCanceledError  # raised as it is by the hot-read pool (app/db/reads.py)
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
@@ -129,7 +130,28 @@ def is_database_unavailable(exc: BaseException) -> bool:
     return isinstance(exc, OSError | PoolTimeout | TimeoutError)
 
 
+# 57014 query_canceled: a statement ran past `statement_timeout` (FUPIN_DATABASE_STATEMENT_TIMEOUT_MS) or was
+# cancelled by an operator. The transaction is rolled back: nothing was changed.
+QUERY_CANCELED = "57014"
+
+
+def is_statement_timeout(exc: BaseException) -> bool:
+    cause = exc.orig if isinstance(exc, DBAPIError) else exc
+    return getattr(cause, "sqlstate", None) == QUERY_CANCELED
+
+
 async def database_error(request: Request, exc: Exception) -> Response:
+    if is_statement_timeout(exc):
+        logger.warning("statement_timeout")
+        return problem(
+            503,
+            "Service unavailable",
+            "The database took too long to answer and the request was stopped; nothing was changed. "
+            "Try again shortly, or narrow the request.",
+            "database.timeout",
+            headers={"Retry-After": "5"},
+            request=request,
+        )
     if not is_database_unavailable(exc):
         return await unexpected_error(request, exc)
     cause = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
@@ -155,9 +177,67 @@ async def unexpected_error(request: Request, exc: Exception) -> Response:
     )
 
 
+# The shape of every error body, as the OpenAPI description states it.
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": "Problem",
+    "description": "RFC 9457 problem details; `code` is stable and meant for programs.",
+    "type": "object",
+    "required": ["type", "title", "status", "detail", "code"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "code": {"type": "string"},
+        "instance": {"type": "string"},
+        "request_id": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["loc", "message", "code"],
+                "properties": {
+                    "loc": {"type": "array", "items": {"anyOf": [{"type": "string"}, {"type": "integer"}]}},
+                    "message": {"type": "string"},
+                    "code": {"type": "string"},
+                },
+            },
+        },
+    },
+    "additionalProperties": True,
+}
+_PROBLEM_CONTENT = {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+
+
+def _document_problems(app: FastAPI) -> None:
+    """State in the OpenAPI description what the handlers above do: a validation failure (422) and every
+    other error (`default`) is ``application/problem+json``, not FastAPI's ``application/json`` default."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        document = generate()
+        for item in document.get("paths", {}).values():
+            for operation in item.values():
+                responses = operation.setdefault("responses", {})
+                if "422" in responses:
+                    responses["422"] = {"description": "Invalid input", "content": _PROBLEM_CONTENT}
+                responses.setdefault("default", {"description": "An error", "content": _PROBLEM_CONTENT})
+        schemas = document.setdefault("components", {}).setdefault("schemas", {})
+        schemas.pop("HTTPValidationError", None)
+        schemas.pop("ValidationError", None)
+        schemas["Problem"] = PROBLEM_SCHEMA
+        app.openapi_schema = document
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def install(app: FastAPI) -> None:
+    _document_problems(app)
     app.add_exception_handler(DomainError, domain_error)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
-    for database_failure in (DBAPIError, OSError, PoolTimeout, TimeoutError):
+    for database_failure in (DBAPIError, OSError, PoolTimeout, TimeoutError, QueryCanceledError):
         app.add_exception_handler(database_failure, database_error)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, status
+from fastapi import APIRouter, Depends, Path, Query, status
 
+from app.api.caching import private_cache
 from app.api.deps import PrincipalDep, SessionDep
 from app.api.schemas.reference import (
     CodeEntryCreate,
@@ -19,7 +20,7 @@ from app.api.schemas.reference import (
 )
 from app.domain.reference import service
 
-router = APIRouter(prefix="/api/v1", tags=["reference data"])
+router = APIRouter(prefix="/api/v1", tags=["reference data"], dependencies=[Depends(private_cache)])
 
 
 @router.get(

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, File, Query, UploadFile
+from fastapi import APIRouter, Depends, File, Query, UploadFile
 
+from app.api.caching import private_cache
 from app.api.deps import PageDep, PrincipalDep, SessionDep
 from app.api.schemas.common import Page
 from app.api.schemas.regions import RegionDetail, RegionImportReport, RegionRead, RegionSummary
@@ -13,7 +14,7 @@ from app.domain.errors import InvalidInput
 from app.domain.regions import service
 from app.domain.regions.codes import Level
 
-router = APIRouter(prefix="/api/v1/regions", tags=["regions"])
+router = APIRouter(prefix="/api/v1/regions", tags=["regions"], dependencies=[Depends(private_cache)])
 
 MAX_IMPORT_BYTES = 20 * 1024 * 1024
 
@@ -55,6 +56,7 @@ async def get_region(code: str, principal: PrincipalDep, session: SessionDep) ->
         "its parent stored or in the same file. All or nothing: any error imports no row."
     ),
     response_model=RegionImportReport,
+    max_body_size=MAX_IMPORT_BYTES + 64 * 1024,  # the file and its multipart wrapping
 )
 async def import_regions(
     principal: PrincipalDep,

@@ -123,6 +123,15 @@ class Reader:
                 )
             return self._pool
 
+    def pool_stats(self) -> tuple[int, int, int] | None:
+        """Open connections, those in use, and the most the pool opens; None before the pool opens (and
+        on SQLite, which reads through the engine)."""
+        pool = self._pool
+        if pool is None:
+            return None
+        size: int = pool.get_size()
+        return size, size - pool.get_idle_size(), pool.get_max_size()
+
     async def close(self) -> None:
         if self._pool is not None:
             pool, self._pool = self._pool, None

@@ -13,6 +13,7 @@ from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from app.db import changes  # noqa: F401  (registers the change capture of the sync feed)
 from app.db.reads import Reader
 from app.settings import Settings
 

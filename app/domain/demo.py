@@ -21,6 +21,7 @@ from app.domain.plans.demo import load_demo_plans
 from app.domain.principal import Role
 from app.domain.regions.importer import RegionRow
 from app.domain.regions.service import import_regions
+from app.domain.stats import rollups
 from app.domain.system import system_principal
 
 DEMO_PASSWORD = "demo"  # noqa: S105  the documented password of the demo users
@@ -116,4 +117,5 @@ async def load_demo(session: AsyncSession) -> int:
     await load_demo_responsibility(session)
     await load_demo_funds(session)
     await load_demo_plans(session)  # keep last: plans name the pairing cadres of the responsibility demo
+    await rollups.rebuild_all(session)  # the demo's rows went in by Core statements
     return created

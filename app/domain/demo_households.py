@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.db import changes
 from app.db.base import utcnow
 from app.db.models import Household, HouseholdEvent, Income, Indicator, Member, Objection, Publicity, Region
 from app.domain.households.idnumbers import check_character
@@ -509,4 +510,6 @@ async def load_demo_households(session: AsyncSession, county_code: str = "620522
         shaped = [{key: row.get(key) for key in keys} for row in rows]
         for start in range(0, len(shaped), 2000):
             await session.execute(insert(model), shaped[start : start + 2000])
+    # Members, incomes and indicators are parts of their household: its row covers them.
+    await changes.record_rows(session, Household, batch.households)
     return len(batch.households)

@@ -18,6 +18,7 @@ from typing import Any, cast
 from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.db import changes
 from app.db.models import Assignment, Cadre, Household, Region, WorkUnit
 from app.domain.demo_households import FEMALE_NAMES, MALE_NAMES, SURNAMES
 from app.domain.scope import restrict, scoped, within_prefix
@@ -236,4 +237,5 @@ async def load_demo_responsibility(session: AsyncSession, county_code: str = "62
     for model, batch in ((WorkUnit, units), (Cadre, cadres), (Assignment, assignments)):
         for start in range(0, len(batch), 2000):
             await session.execute(insert(model), batch[start : start + 2000])
+    await changes.record_rows(session, Assignment, assignments)
     return len(assignments)

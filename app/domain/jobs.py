@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.db.base import utcnow
@@ -28,6 +28,7 @@ from app.domain.scope import scoped
 from app.logging import logger
 
 HOUSEHOLD_IMPORT = "household_import"
+ACTIVE_STATUSES = ("queued", "running")
 PERMISSIONS = {HOUSEHOLD_IMPORT: Permission.HOUSEHOLDS_IMPORT}
 INTERRUPTED = "interrupted: the process running the job stopped before it finished"
 
@@ -113,6 +114,17 @@ async def fail_interrupted(sessionmaker: async_sessionmaker[AsyncSession]) -> in
     return len(dead)
 
 
+async def count_active(sessionmaker: async_sessionmaker[AsyncSession]) -> dict[str, int]:
+    """Jobs queued or running in the whole deployment, by status (for the metrics)."""
+    async with sessionmaker() as session:
+        statement = (
+            select(Job.status, func.count())  # scope: an operations count over every job, no record read
+            .where(Job.status.in_(ACTIVE_STATUSES))
+            .group_by(Job.status)
+        )
+        return {status: count for status, count in await session.execute(statement)}
+
+
 def _is_alive(pid: Any) -> bool:
     if not isinstance(pid, int) or pid <= 0:
         return False
@@ -128,13 +140,22 @@ def _is_alive(pid: Any) -> bool:
 # The runner ---------------------------------------------------------------------------------------------
 
 
+JobOutcome = Callable[[str, str], None]  # (kind, outcome: succeeded, failed or interrupted)
+
+
 class JobRunner:
     """Runs jobs as asyncio tasks of this process and keeps a reference to each until it ends (a task
-    nobody references may be garbage-collected mid-run)."""
+    nobody references may be garbage-collected mid-run).
 
-    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    ``on_finished`` hears of every job that ends, with its kind and outcome (the metrics count them).
+    """
+
+    def __init__(
+        self, sessionmaker: async_sessionmaker[AsyncSession], on_finished: JobOutcome | None = None
+    ) -> None:
         self._sessionmaker = sessionmaker
         self._tasks: dict[uuid.UUID, asyncio.Task[None]] = {}
+        self._on_finished = on_finished
 
     def start(self, job_id: uuid.UUID, work: Callable[[], Awaitable[None]]) -> None:
         task = asyncio.create_task(self._run(job_id, work), name=f"job-{job_id}")
@@ -146,12 +167,31 @@ class JobRunner:
             await work()
         except asyncio.CancelledError:
             await asyncio.shield(self._fail(job_id, INTERRUPTED))
+            await asyncio.shield(self._report(job_id, "interrupted"))
             raise
         except DomainError as error:
             await self._fail(job_id, error.detail)
         except Exception:
             logger.exception("job failed", job_id=str(job_id))
             await self._fail(job_id, "the job failed unexpectedly; the server log has details")
+        await self._report(job_id, None)
+
+    async def _report(self, job_id: uuid.UUID, outcome: str | None) -> None:
+        """Tell ``on_finished`` how the job ended: its row's final status unless ``outcome`` says it."""
+        if self._on_finished is None:
+            return
+        try:
+            async with self._sessionmaker() as session:
+                row = (
+                    await session.execute(
+                        select(Job.kind, Job.status).where(Job.id == job_id)  # scope: the runner's own job
+                    )
+                ).one_or_none()
+        except Exception:  # the database is gone: the job's own state was logged above
+            logger.warning("job outcome not read", job_id=str(job_id))
+            return
+        if row is not None:
+            self._on_finished(row.kind, outcome or row.status)
 
     async def _fail(self, job_id: uuid.UUID, error: str) -> None:
         try:
@@ -168,7 +208,14 @@ class JobRunner:
         while self._tasks:
             await asyncio.gather(*list(self._tasks.values()), return_exceptions=True)
 
-    async def shutdown(self) -> None:
+    async def shutdown(self, grace_seconds: float = 0) -> None:
+        """Let running jobs finish for up to ``grace_seconds``, then cancel the rest: each is marked
+        failed (interrupted), with what its transactions had committed kept, and can be submitted again."""
+        if self._tasks and grace_seconds > 0:
+            logger.info("waiting for running jobs", count=len(self._tasks), grace_seconds=grace_seconds)
+            _, pending = await asyncio.wait(list(self._tasks.values()), timeout=grace_seconds)
+            if pending:
+                logger.warning("jobs still running after the shutdown timeout", count=len(pending))
         for task in list(self._tasks.values()):
             task.cancel()
         await self.wait_idle()

@@ -15,7 +15,7 @@ from datetime import date, datetime
 from typing import Any, Generic, TypeVar
 
 import orjson
-from sqlalchemy import Integer, Select, Uuid, bindparam, literal, tuple_
+from sqlalchemy import Integer, Select, Uuid, bindparam, func, literal, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -148,3 +148,43 @@ async def fetch_page(
     rows = rows[: page.limit]
     last = rows[-1]
     return Page(rows, encode_cursor([getattr(last, key.key) for key in keys]))
+
+
+async def fetch_rows_per_parent(
+    session: AsyncSession,
+    statement: Select[Any],
+    parent: InstrumentedAttribute[Any],
+    parent_ids: Sequence[Any],
+    keys: Sequence[InstrumentedAttribute[Any]],
+    page: PageRequest,
+) -> dict[Any, Page[dict[str, Any]]]:
+    """The same page (``limit`` and ``cursor``) of many parents' lists in one statement (GraphQL DataLoaders
+    of nested lists: a project's beneficiaries, an account's entries): rows of ``statement`` whose
+    ``parent`` is one of ``parent_ids``, numbered per parent in ``keys`` order by a window function. The
+    statement must select ``parent`` and ``keys`` under their own names; cursors are :func:`fetch_rows`'s."""
+    pages: dict[Any, Page[dict[str, Any]]] = {parent_id: Page([], None) for parent_id in parent_ids}
+    if not parent_ids:
+        return pages
+    statement = statement.where(parent.in_(set(parent_ids)))
+    if page.cursor is not None:
+        values = decode_cursor(page.cursor, keys)
+        after = [literal(value, type_=key.expression.type) for key, value in zip(keys, values, strict=True)]
+        statement = statement.where(tuple_(*keys) > tuple_(*after))
+    number = func.row_number().over(partition_by=parent, order_by=list(keys)).label("row_number_in_parent")
+    numbered = statement.add_columns(number).subquery()
+    ordered = [numbered.c[parent.key], *(numbered.c[key.key] for key in keys)]
+    result = await session.execute(
+        select(numbered).where(numbered.c.row_number_in_parent <= page.limit + 1).order_by(*ordered)
+    )
+    rows: dict[Any, list[dict[str, Any]]] = {parent_id: [] for parent_id in parent_ids}
+    for row in result.mappings():
+        item = dict(row)
+        del item["row_number_in_parent"]
+        rows.setdefault(item[parent.key], []).append(item)
+    for parent_id, items in rows.items():
+        if len(items) <= page.limit:
+            pages[parent_id] = Page(items, None)
+        else:
+            items = items[: page.limit]
+            pages[parent_id] = Page(items, encode_cursor([items[-1][key.key] for key in keys]))
+    return pages

@@ -85,6 +85,15 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
 }
 
 
+# A machine client reads, and exports what it reads; it never writes (issue 7). Only roles that grant nothing
+# more may be given to a client, and a client's principal keeps only those, whatever a row or token says.
+CLIENT_PERMISSIONS = frozenset(
+    {permission for permission in Permission if permission.value.endswith(":read")}
+    | {Permission.HOUSEHOLDS_EXPORT}
+)
+CLIENT_ROLES = frozenset(role for role in Role if ROLE_PERMISSIONS[role] <= CLIENT_PERMISSIONS)
+
+
 def effective_roles(roles: Iterable[str]) -> frozenset[Role]:
     """The roles held, with the ones they imply."""
     held = {Role(role) for role in roles}
@@ -141,6 +150,9 @@ class Principal:
         issued_at: float | None = None,
     ) -> Principal:
         role_set = frozenset(Role(role) for role in roles)
+        if kind == "client":
+            role_set &= CLIENT_ROLES
+            has_personal_data_grant = False
         return cls(
             kind=kind,
             id=id,

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import Field, StringConstraints
+from pydantic import Field, StringConstraints, ValidationInfo, field_validator
 
 from app.api.schemas.common import InputModel, PatchModel, ReadModel, RegionCodeStr
 from app.domain.principal import Role
@@ -13,6 +13,25 @@ Username = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.@-]{2,64}$")]
 DisplayName = Annotated[str, StringConstraints(min_length=1, max_length=100)]
 Password = Annotated[str, StringConstraints(min_length=1, max_length=256, strip_whitespace=False)]
 Roles = Annotated[list[Role], Field(min_length=1, max_length=len(Role))]
+RateLimit = Annotated[
+    int,
+    Field(
+        ge=1,
+        le=1_000_000,
+        description="Requests per minute this client may make; null: the server default "
+        "(`FUPIN_RATE_LIMIT_CLIENT_PER_MINUTE`)",
+    ),
+]
+ExportQuota = Annotated[
+    int,
+    Field(
+        ge=0,
+        le=1_000_000,
+        description="Exports this client may start in any 24 hours (0: none); null: the server default "
+        "(`FUPIN_EXPORT_QUOTA_CLIENT_PER_DAY`)",
+    ),
+]
+CLIENT_ROLES_DOC = "Read-only roles only: `data_consumer` (the default) or `inspector`"
 
 
 class UserCreate(InputModel):
@@ -50,14 +69,26 @@ class UserRead(ReadModel):
 class ClientCreate(InputModel):
     name: DisplayName
     region_code: RegionCodeStr
-    roles: Roles = Field(default_factory=lambda: [Role.DATA_CONSUMER])
+    roles: Roles = Field(default_factory=lambda: [Role.DATA_CONSUMER], description=CLIENT_ROLES_DOC)
+    rate_limit_per_minute: RateLimit | None = None
+    export_quota_per_day: ExportQuota | None = None
 
 
 class ClientUpdate(PatchModel):
     name: DisplayName | None = None
     region_code: RegionCodeStr | None = None
-    roles: Roles | None = None
+    roles: Roles | None = Field(None, description=CLIENT_ROLES_DOC)
     is_active: bool | None = None
+    rate_limit_per_minute: RateLimit | None = None
+    export_quota_per_day: ExportQuota | None = None
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _not_null(cls, value: Any, info: ValidationInfo) -> Any:
+        # The limits take null: back to the server's default.
+        if value is None and info.field_name not in {"rate_limit_per_minute", "export_quota_per_day"}:
+            raise ValueError("cannot be null; leave the field out to keep its value")
+        return value
 
 
 class ClientRead(ReadModel):
@@ -67,6 +98,8 @@ class ClientRead(ReadModel):
     region_code: str
     roles: list[Role]
     is_active: bool
+    rate_limit_per_minute: int | None = Field(description="Its own rate limit; null: the server default")
+    export_quota_per_day: int | None = Field(description="Its own export quota; null: the server default")
     created_at: datetime
     updated_at: datetime
 

@@ -2,6 +2,7 @@
 
 from app.db.models.audit import AuditEntry
 from app.db.models.auth import ApiClient, LoginThrottle, RefreshToken, User
+from app.db.models.changes import Change, ChangePurge
 from app.db.models.funds import (
     FundAccount,
     FundAccountSource,
@@ -25,6 +26,7 @@ from app.db.models.projects import NoticePublication, Project, ProjectBeneficiar
 from app.db.models.reference import CodeEntry, PovertyLine, RegionSetting
 from app.db.models.regions import Region
 from app.db.models.responsibility import Assignment, Cadre, WorkUnit
+from app.db.models.stats import FundRollup, RollupLock, RuralPopulation, TownshipRollup, VillageRollup
 
 __all__ = [
     "ApiClient",
@@ -32,10 +34,13 @@ __all__ = [
     "AssistancePlan",
     "AuditEntry",
     "Cadre",
+    "Change",
+    "ChangePurge",
     "CodeEntry",
     "FundAccount",
     "FundAccountSource",
     "FundEntry",
+    "FundRollup",
     "FundTransfer",
     "FundTransferSource",
     "Household",
@@ -57,7 +62,11 @@ __all__ = [
     "RefreshToken",
     "Region",
     "RegionSetting",
+    "RollupLock",
+    "RuralPopulation",
+    "TownshipRollup",
     "User",
+    "VillageRollup",
     "Visit",
     "WorkUnit",
 ]

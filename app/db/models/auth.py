@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Uuid
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import Base, JsonDocument, RegionCode, TimestampMixin
@@ -34,7 +34,11 @@ class ApiClient(TimestampMixin, Base):
     """A machine client (provincial system, dashboard, script) using the client-credentials grant."""
 
     __tablename__ = "api_clients"
-    __table_args__ = (Index("ix_api_clients_region_code_id", "region_code", "id"),)
+    __table_args__ = (
+        Index("ix_api_clients_region_code_id", "region_code", "id"),
+        CheckConstraint("rate_limit_per_minute > 0", name="rate_limit_positive"),
+        CheckConstraint("export_quota_per_day >= 0", name="export_quota_not_negative"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     client_id: Mapped[str] = mapped_column(String(64), unique=True)
@@ -45,6 +49,9 @@ class ApiClient(TimestampMixin, Base):
     is_active: Mapped[bool] = mapped_column(default=True)
     tokens_revoked_at: Mapped[datetime | None]
     created_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    # Limits set by an admin; None: the server's defaults (FUPIN_RATE_LIMIT_CLIENT_PER_MINUTE, …).
+    rate_limit_per_minute: Mapped[int | None]
+    export_quota_per_day: Mapped[int | None]
 
 
 class RefreshToken(Base):

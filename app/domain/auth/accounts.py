@@ -26,6 +26,9 @@ MAX_CACHED_ACCOUNTS = 50_000
 class AccountState:
     is_active: bool
     tokens_revoked_at: datetime | None
+    # A machine client's own limits (None: the server's defaults; users have none of their own).
+    rate_limit_per_minute: int | None = None
+    export_quota_per_day: int | None = None
 
     def accepts(self, principal: Principal) -> bool:
         if not self.is_active:
@@ -42,12 +45,13 @@ class AccountGate:
         self._ttl = ttl_seconds
         self._cache: dict[str, tuple[float, AccountState | None]] = {}
 
-    async def ensure_current(self, principal: Principal) -> None:
+    async def ensure_current(self, principal: Principal) -> AccountState:
         state = await self._state(principal)
         if state is None or not state.accepts(principal):
             raise InvalidToken(
                 "This account was disabled or changed since the token was issued; sign in again."
             )
+        return state
 
     async def _state(self, principal: Principal) -> AccountState | None:
         now = time.monotonic()
@@ -64,9 +68,15 @@ class AccountGate:
 
 
 async def _load(session: AsyncSession, principal: Principal) -> AccountState | None:
-    model = User if principal.kind == "user" else ApiClient
-    statement = select(model.is_active, model.tokens_revoked_at).where(
-        model.id == principal.id
-    )  # scope: token owner
-    row = (await session.execute(statement)).first()
-    return AccountState(row.is_active, row.tokens_revoked_at) if row is not None else None
+    if principal.kind == "client":
+        statement = select(
+            ApiClient.is_active,
+            ApiClient.tokens_revoked_at,
+            ApiClient.rate_limit_per_minute,
+            ApiClient.export_quota_per_day,  # scope: the token's owner, whatever its region
+        ).where(ApiClient.id == principal.id)
+        row = (await session.execute(statement)).first()
+        return AccountState(*row) if row is not None else None
+    users = select(User.is_active, User.tokens_revoked_at)  # scope: the token's owner, whatever its region
+    user = (await session.execute(users.where(User.id == principal.id))).first()
+    return AccountState(user.is_active, user.tokens_revoked_at) if user is not None else None

@@ -10,7 +10,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import FundAccount, FundEntry, FundTransfer, FundTransferSource
@@ -62,6 +62,11 @@ TRANSFER_COLUMNS: tuple[Any, ...] = tuple(
 )
 
 
+ACCOUNT_KEYS = (FundAccount.region_code, FundAccount.id)  # the lists' orders
+TRANSFER_KEYS = (FundTransfer.created_at, FundTransfer.id)
+ENTRY_KEYS = (FundEntry.id,)
+
+
 @dataclass(frozen=True)
 class AccountFilter:
     region: str | None = None  # a subtree
@@ -74,7 +79,13 @@ async def list_accounts(
     session: AsyncSession, principal: Principal, f: AccountFilter, page: PageRequest
 ) -> Page[dict[str, Any]]:
     require(principal, Permission.FUNDS_READ)
-    statement = restrict(select(*ACCOUNT_COLUMNS), FundAccount, principal)
+    statement = account_filters(select(*ACCOUNT_COLUMNS), principal, f)
+    return await fetch_rows(session, statement, ACCOUNT_KEYS, page)
+
+
+def account_filters(statement: Select[Any], principal: Principal, f: AccountFilter) -> Select[Any]:
+    """The account list's scope and filters (REST and GraphQL) on a statement over accounts."""
+    statement = restrict(statement, FundAccount, principal)
     if f.region is not None:
         statement = statement.where(within_prefix(FundAccount.region_code, codes.region_prefix(f.region)))
     if f.kind is not None:
@@ -83,7 +94,7 @@ async def list_accounts(
         statement = statement.where(FundAccount.project_id == f.project_id)
     if f.household_id is not None:
         statement = statement.where(FundAccount.household_id == f.household_id)
-    return await fetch_rows(session, statement, (FundAccount.region_code, FundAccount.id), page)
+    return statement
 
 
 @dataclass(frozen=True)
@@ -100,7 +111,15 @@ async def list_transfers(
     session: AsyncSession, principal: Principal, f: TransferFilter, page: PageRequest
 ) -> Page[dict[str, Any]]:
     require(principal, Permission.FUNDS_READ)
-    statement = restrict(select(*TRANSFER_COLUMNS), FundTransfer, principal)
+    statement = transfer_filters(select(*TRANSFER_COLUMNS), principal, f)
+    result = await fetch_rows(session, statement, TRANSFER_KEYS, page)
+    await attach_splits(session, result.items)
+    return result
+
+
+def transfer_filters(statement: Select[Any], principal: Principal, f: TransferFilter) -> Select[Any]:
+    """The transfer list's scope and filters (REST and GraphQL) on a statement over transfers."""
+    statement = restrict(statement, FundTransfer, principal)
     if f.region is not None:
         statement = statement.where(within_prefix(FundTransfer.region_code, codes.region_prefix(f.region)))
     if f.kind is not None:
@@ -115,12 +134,10 @@ async def list_transfers(
         )
     if f.document_number is not None:
         statement = statement.where(FundTransfer.document_number == f.document_number)
-    result = await fetch_rows(session, statement, (FundTransfer.created_at, FundTransfer.id), page)
-    await _attach_splits(session, result.items)
-    return result
+    return statement
 
 
-async def _attach_splits(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+async def attach_splits(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
     """Each transfer's split by source (one query for the page)."""
     if not rows:
         return
@@ -148,7 +165,7 @@ async def transfer_row(session: AsyncSession, principal: Principal, transfer_id:
         )
     )
     row["reversed_by_id"] = reversed_by
-    await _attach_splits(session, [row])
+    await attach_splits(session, [row])
     return row
 
 
@@ -161,6 +178,12 @@ async def list_entries(
 ) -> Page[dict[str, Any]]:
     """An account's entries in posting order, each with its transfer's kind and document number."""
     account = await get_account(session, principal, account_id)
+    statement = entry_list(principal, fiscal_year).where(FundEntry.account_id == account.id)
+    return await fetch_rows(session, statement, ENTRY_KEYS, page)
+
+
+def entry_list(principal: Principal, fiscal_year: int | None = None) -> Select[Any]:
+    """Entries in scope with their transfer's kind and document number (REST and GraphQL), unordered."""
     columns: Any = (
         FundEntry.id,
         FundEntry.transfer_id,
@@ -174,12 +197,8 @@ async def list_entries(
         FundTransfer.document_number,
     )
     statement = restrict(
-        select(*columns)
-        .join(FundTransfer, FundTransfer.id == FundEntry.transfer_id)
-        .where(FundEntry.account_id == account.id),
-        FundEntry,
-        principal,
+        select(*columns).join(FundTransfer, FundTransfer.id == FundEntry.transfer_id), FundEntry, principal
     )
     if fiscal_year is not None:
         statement = statement.where(FundEntry.fiscal_year == fiscal_year)
-    return await fetch_rows(session, statement, (FundEntry.id,), page)
+    return statement

@@ -21,6 +21,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.db import changes
 from app.db.base import utcnow
 from app.db.models import (
     HOUSEHOLD_ROWS,
@@ -32,6 +33,7 @@ from app.domain import clock
 from app.domain.households import layout
 from app.domain.households.import_rows import empty_value
 from app.domain.principal import Principal
+from app.domain.stats import rollups
 
 if TYPE_CHECKING:
     from app.domain.households.import_plans import Plan
@@ -63,7 +65,30 @@ async def write(
     await insert_rows(session, MEMBERS, members)
     await _update_members(session, [plan for plan in changed if plan.member_updates], present, now)
     await insert_rows(session, EVENTS, [_event(principal, job_id, plan, now) for plan in created + changed])
+    await _record_changes(session, created, changed)
+    # Core statements bypass the ORM: the statistics rollups of the villages these rows are in or left.
+    old = {plan.existing.region_code for plan in changed if plan.existing is not None}
+    rollups.touch_villages(session, {_region(plan) for plan in plans} | old)
     return len(members)
+
+
+async def _record_changes(session: AsyncSession, created: Sequence[Plan], changed: Sequence[Plan]) -> None:
+    """The sync feed's rows for what these Core statements wrote (app/db/changes.py)."""
+    moves = [
+        (plan.household_id, plan.existing.region_code, _region(plan))
+        for plan in changed
+        if plan.existing is not None and _region(plan) != plan.existing.region_code
+    ]
+    moved = {household_id for household_id, _old, _new in moves}
+    await changes.record(
+        session,
+        [
+            ("households", plan.household_id, _region(plan), "upsert")
+            for plan in [*created, *changed]
+            if plan.household_id not in moved
+        ],
+    )
+    await changes.record_moves(session, moves)
 
 
 class Statistics:

@@ -125,7 +125,8 @@ CAUSE_SEPARATORS = (";", "；")
 
 _NAMES = {name: column.key for column in COLUMNS for name in (column.key, *column.aliases)}
 
-# One example row, for the template (a valid household of the demo county).
+# One example row, for the template (a valid household of the demo county). The ID number is the example
+# printed in GB 11643 itself, not one that could belong to a resident of the county.
 EXAMPLE: dict[str, str] = {
     "household_number": "620522100201001",
     "region_code": "620522100201",
@@ -151,7 +152,7 @@ EXAMPLE: dict[str, str] = {
     "registered_year": "2015",
     "exited_year": "",
     "member_name": "王建国",
-    "member_id_number": "620522199001011230",
+    "member_id_number": "11010519491231002X",
     "member_relation": "head",
     "member_education": "junior",
     "member_schooling": "none",

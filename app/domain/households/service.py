@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
+from app.db import changes
 from app.db.base import utcnow
 from app.db.models import (
     HOUSEHOLD_ROWS,
@@ -399,10 +400,12 @@ async def _move(session: AsyncSession, principal: Principal, household: Househol
             "household.move_outside_county",
             errors=[FieldError(("body", "region_code"), "not a village of this county", "level")],
         )
+    previous = household.region_code
     household.region_code = region_code
     for model in HOUSEHOLD_ROWS:
         statement = update(model).where(model.household_id == household.id)  # scope: the household's own rows
         await session.execute(statement.values(region_code=region_code))
+    await changes.record_moves(session, [(household.id, previous, region_code)], with_households=False)
 
 
 async def add_member(

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import case, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.db import changes
 from app.db.base import utcnow
 from app.db.models import Assignment, AssistancePlan, Household, Member, PlanMeasure, Visit
 from app.domain.scope import restrict, within_prefix
@@ -256,4 +257,5 @@ async def load_demo_plans(session: AsyncSession, county_code: str = "62052200000
             await session.execute(
                 insert(model), rows[start : start + 2000]
             )  # scope: the operator's demo loader
+    await changes.record_rows(session, AssistancePlan, plans)  # measures are parts of their plans
     return len(plans)

@@ -94,7 +94,8 @@ class VisitFilter:
     end: date | None = None  # inclusive
 
 
-def _visit_filters(statement: Any, principal: Principal, f: VisitFilter) -> Any:
+def visit_filters(statement: Any, principal: Principal, f: VisitFilter) -> Any:
+    """The visit list's scope and filters (REST and GraphQL) on a statement over visits."""
     statement = restrict(statement, Visit, principal)
     if f.region is not None:
         statement = statement.where(within_prefix(Visit.region_code, codes.region_prefix(f.region)))
@@ -120,7 +121,7 @@ async def list_visits(
         raise InvalidInput(
             "`to` is before `from`.", "visits.period", errors=[FieldError(("query", "to"), "before from")]
         )
-    statement = _visit_filters(select(*VISIT_COLUMNS), principal, f)
+    statement = visit_filters(select(*VISIT_COLUMNS), principal, f)
     return await fetch_rows(session, statement, VISIT_KEYS, page)
 
 

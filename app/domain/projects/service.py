@@ -10,9 +10,9 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import Select, delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
@@ -48,6 +48,10 @@ EDITABLE = (
     "income_sharing_basis",
     "expected_annual_income_fen",
 )
+
+
+PROJECT_KEYS = (Project.region_code, Project.id)  # the list's order (index ix_projects_region_code_id)
+T = TypeVar("T")
 
 
 def etag(project: Project) -> str:
@@ -122,7 +126,12 @@ async def list_projects(
 ) -> Page[Project]:
     """Projects in scope, by region then id (index ``ix_projects_region_code_id``)."""
     require(principal, Permission.FUNDS_READ)
-    statement = scoped(Project, principal)
+    return await fetch_page(session, project_filters(scoped(Project, principal), principal, f), PROJECT_KEYS, page)
+
+
+def project_filters(statement: Select[T], principal: Principal, f: ProjectFilter) -> Select[T]:
+    """The project list's filters (REST and GraphQL) on a statement over projects already in scope; a
+    ``region`` outside the scope is not found."""
     if f.region is not None:
         ensure_in_scope(principal, f.region)
         statement = statement.where(within_prefix(Project.region_code, codes.region_prefix(f.region)))
@@ -132,7 +141,7 @@ async def list_projects(
         statement = statement.where(Project.category == f.category)
     if f.fiscal_year is not None:
         statement = statement.where(Project.fiscal_year == f.fiscal_year)
-    return await fetch_page(session, statement, [Project.region_code, Project.id], page)
+    return statement
 
 
 async def beneficiary_counts(

@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import Assignment, Cadre, WorkUnit
@@ -37,6 +37,8 @@ CADRE_FIELDS = (
     "created_at",
     "updated_at",
 )
+UNIT_KEYS = (WorkUnit.region_code, WorkUnit.id)  # the lists' order
+CADRE_KEYS = (Cadre.region_code, Cadre.id)
 
 
 def _check_enterprise_class(kind: str, enterprise_class: int | None) -> None:
@@ -116,12 +118,18 @@ async def list_units(
     kind: str | None = None,
 ) -> Page[dict[str, Any]]:
     require(principal, Permission.HOUSEHOLDS_READ)
+    statement = unit_list(principal, region=region, kind=kind)
+    return await fetch_rows(session, statement, UNIT_KEYS, page)
+
+
+def unit_list(principal: Principal, *, region: str | None = None, kind: str | None = None) -> Select[Any]:
+    """The work units of the list (REST and GraphQL), unordered: rows of :data:`UNIT_FIELDS`."""
     statement = restrict(select(*(getattr(WorkUnit, name) for name in UNIT_FIELDS)), WorkUnit, principal)
     if region is not None:
         statement = statement.where(within_prefix(WorkUnit.region_code, codes.region_prefix(region)))
     if kind is not None:
         statement = statement.where(WorkUnit.kind == kind)
-    return await fetch_rows(session, statement, (WorkUnit.region_code, WorkUnit.id), page)
+    return statement
 
 
 # Cadres -------------------------------------------------------------------------------------------------
@@ -215,11 +223,31 @@ async def list_cadres(
     """Cadres whose region of work is in scope, without phones, with their unit's name."""
     require(principal, Permission.HOUSEHOLDS_READ)
     columns = [getattr(Cadre, name) for name in CADRE_FIELDS if name != "phone"]
-    statement = restrict(
-        select(*columns, WorkUnit.name.label("unit_name")).outerjoin(WorkUnit, WorkUnit.id == Cadre.unit_id),
-        Cadre,
-        principal,
+    statement = cadre_filters(
+        restrict(
+            select(*columns, WorkUnit.name.label("unit_name")).outerjoin(
+                WorkUnit, WorkUnit.id == Cadre.unit_id
+            ),
+            Cadre,
+            principal,
+        ),
+        region=region,
+        rank=rank,
+        unit_id=unit_id,
+        is_active=is_active,
     )
+    return await fetch_rows(session, statement, CADRE_KEYS, page)
+
+
+def cadre_filters(
+    statement: Select[Any],
+    *,
+    region: str | None = None,
+    rank: str | None = None,
+    unit_id: uuid.UUID | None = None,
+    is_active: bool | None = None,
+) -> Select[Any]:
+    """The cadre list's filters (REST and GraphQL) on a statement over cadres already in scope."""
     if region is not None:
         statement = statement.where(within_prefix(Cadre.region_code, codes.region_prefix(region)))
     if rank is not None:
@@ -228,4 +256,4 @@ async def list_cadres(
         statement = statement.where(Cadre.unit_id == unit_id)
     if is_active is not None:
         statement = statement.where(Cadre.is_active == is_active)
-    return await fetch_rows(session, statement, (Cadre.region_code, Cadre.id), page)
+    return statement

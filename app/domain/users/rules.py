@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from app.domain.errors import FieldError, Forbidden
-from app.domain.principal import Permission, Principal, Role, effective_roles
+from app.domain.errors import FieldError, Forbidden, InvalidInput
+from app.domain.principal import CLIENT_ROLES, Permission, Principal, Role, effective_roles
 
 
 def ensure_may_grant(
@@ -34,3 +34,15 @@ def ensure_may_grant(
 def ensure_may_manage(granter: Principal, target_roles: Iterable[str], target_has_grant: bool) -> None:
     """Managing an account (rename, disable, reset) needs every right that account holds."""
     ensure_may_grant(granter, target_roles, personal_data=target_has_grant)
+
+
+def ensure_client_roles(roles: Iterable[str]) -> None:
+    """Machine clients read and export, nothing else: a role that writes is refused (issue 7)."""
+    writing = sorted(set(Role(role) for role in roles) - CLIENT_ROLES)
+    if writing:
+        allowed = ", ".join(sorted(CLIENT_ROLES))
+        raise InvalidInput(
+            f"A machine client is read-only: it may hold only {allowed}.",
+            "clients.read_only",
+            [FieldError(("body", "roles"), f"the role {role} writes", "write_role") for role in writing],
+        )

@@ -21,7 +21,7 @@ from app.domain.principal import Permission, Principal, Role
 from app.domain.regions.codes import region_prefix
 from app.domain.regions.service import ensure_region_exists
 from app.domain.scope import scoped, within_prefix
-from app.domain.users.rules import ensure_may_grant, ensure_may_manage
+from app.domain.users.rules import ensure_client_roles, ensure_may_grant, ensure_may_manage
 
 M = TypeVar("M", User, ApiClient)
 
@@ -168,6 +168,8 @@ class NewClient:
     name: str
     region_code: str
     roles: list[Role]
+    rate_limit_per_minute: int | None = None
+    export_quota_per_day: int | None = None
 
 
 @dataclass(frozen=True)
@@ -195,12 +197,15 @@ async def create_client(session: AsyncSession, principal: Principal, new: NewCli
     require(principal, Permission.CLIENTS_MANAGE)
     await ensure_region_exists(session, principal, new.region_code)
     ensure_may_grant(principal, new.roles)
+    ensure_client_roles(new.roles)
     secret = secrets.token_urlsafe(32)
     client = ApiClient(
         client_id=f"fpc_{secrets.token_hex(8)}",
         name=new.name,
         region_code=new.region_code,
         roles=sorted(new.roles),
+        rate_limit_per_minute=new.rate_limit_per_minute,
+        export_quota_per_day=new.export_quota_per_day,
         secret_hash=hash_password(secret),
         created_by=principal.id if principal.kind == "user" else None,
     )
@@ -217,6 +222,7 @@ async def update_client(
     ensure_may_grant(principal, client.roles)
     if "roles" in changes:
         ensure_may_grant(principal, changes["roles"])
+        ensure_client_roles(changes["roles"])
         changes["roles"] = sorted(changes["roles"])
     if "region_code" in changes:
         await ensure_region_exists(session, principal, changes["region_code"])

@@ -28,6 +28,7 @@ def _user_regions(world: World) -> list[str]:
 SPECS: dict[tuple[str, str], Spec] = {
     ("GET", "/healthz"): Public("liveness probe"),
     ("GET", "/readyz"): Public("readiness probe"),
+    ("GET", "/metrics"): Public("Prometheus scrapes it; no personal data (README: Operations)"),
     ("POST", "/api/v1/auth/token"): Public("signing in"),
     ("POST", "/api/v1/auth/logout"): Public("revokes the refresh token it is given"),
     ("GET", "/api/v1/me"): Own(lambda p: {}, 200),

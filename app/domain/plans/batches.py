@@ -1,0 +1,134 @@
+"""Assistance-plan reads for many records at once (GraphQL DataLoaders and lists): plans by id and by
+household, measures by id and by plan, visits by id and the visit list's pages and counts. One statement per
+batch whatever the number of keys, each scoped and permission-checked like the single reads of
+:mod:`service` and :mod:`visits`; Core rows, no ORM objects."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Row, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db.models import AssistancePlan, PlanMeasure, Visit
+from app.domain.access import require
+from app.domain.pagination import Page, PageRequest
+from app.domain.plans import visits
+from app.domain.principal import Permission, Principal
+from app.domain.scope import scoped
+
+PLAN_COLUMNS = tuple(AssistancePlan.__table__.c)
+MEASURE_COLUMNS = tuple(PlanMeasure.__table__.c)
+
+
+# Plans and measures -------------------------------------------------------------------------------------
+
+
+async def plans_by_id(
+    session: AsyncSession, principal: Principal, ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, Row[Any]]:
+    """The plans among ``ids`` in scope (others are missing, as a single read answers 404)."""
+    require(principal, Permission.HOUSEHOLDS_READ)
+    if not ids:
+        return {}
+    statement = (
+        scoped(AssistancePlan, principal)
+        .with_only_columns(*PLAN_COLUMNS)
+        .where(AssistancePlan.id.in_(set(ids)))
+    )
+    return {row.id: row for row in await session.execute(statement)}
+
+
+async def plans_by_household(
+    session: AsyncSession, principal: Principal, household_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[Row[Any]]]:
+    """Each household's plans by year (as ``GET /households/{id}/plans``)."""
+    require(principal, Permission.HOUSEHOLDS_READ)
+    found: dict[uuid.UUID, list[Row[Any]]] = {household_id: [] for household_id in household_ids}
+    if household_ids:
+        statement = (
+            scoped(AssistancePlan, principal)
+            .with_only_columns(*PLAN_COLUMNS)
+            .where(AssistancePlan.household_id.in_(set(household_ids)))
+            .order_by(AssistancePlan.household_id, AssistancePlan.year)
+        )
+        for row in await session.execute(statement):
+            found[row.household_id].append(row)
+    return found
+
+
+async def measures_by_id(
+    session: AsyncSession, principal: Principal, ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, Row[Any]]:
+    require(principal, Permission.HOUSEHOLDS_READ)
+    if not ids:
+        return {}
+    statement = (
+        scoped(PlanMeasure, principal).with_only_columns(*MEASURE_COLUMNS).where(PlanMeasure.id.in_(set(ids)))
+    )
+    return {row.id: row for row in await session.execute(statement)}
+
+
+async def measures_by_plan(
+    session: AsyncSession, principal: Principal, plan_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[Row[Any]]]:
+    """Each plan's measures in the order they were added (as ``GET /plans/{id}/measures``)."""
+    require(principal, Permission.HOUSEHOLDS_READ)
+    found: dict[uuid.UUID, list[Row[Any]]] = {plan_id: [] for plan_id in plan_ids}
+    if plan_ids:
+        statement = (
+            scoped(PlanMeasure, principal)
+            .with_only_columns(*MEASURE_COLUMNS)
+            .where(PlanMeasure.plan_id.in_(set(plan_ids)))
+            .order_by(PlanMeasure.plan_id, PlanMeasure.created_at, PlanMeasure.id)
+        )
+        for row in await session.execute(statement):
+            found[row.plan_id].append(row)
+    return found
+
+
+# Visits -------------------------------------------------------------------------------------------------
+
+
+async def visit_page(
+    session: AsyncSession, principal: Principal, f: visits.VisitFilter, page: PageRequest
+) -> Page[dict[str, Any]]:
+    """A page of the visit list (``GET /visits``): the same filters, order and cursors."""
+    return await visits.list_visits(session, principal, f, page)
+
+
+async def count_visits(session: AsyncSession, principal: Principal, f: visits.VisitFilter) -> int:
+    require(principal, Permission.HOUSEHOLDS_READ)
+    statement = visits.visit_filters(select(func.count()).select_from(Visit), principal, f)
+    return int(await session.scalar(statement) or 0)
+
+
+async def visits_by_household(
+    session: AsyncSession, principal: Principal, household_ids: Sequence[uuid.UUID], *, latest: int
+) -> dict[uuid.UUID, list[dict[str, Any]]]:
+    """The ``latest`` visits and work logs of each household, newest first (one statement for all)."""
+    require(principal, Permission.HOUSEHOLDS_READ)
+    found: dict[uuid.UUID, list[dict[str, Any]]] = {household_id: [] for household_id in household_ids}
+    if not household_ids:
+        return found
+    number = (
+        func.row_number()
+        .over(partition_by=Visit.household_id, order_by=(Visit.visited_on.desc(), Visit.id.desc()))
+        .label("n")
+    )
+    numbered = (
+        scoped(Visit, principal)
+        .with_only_columns(*visits.VISIT_COLUMNS, number)
+        .where(Visit.household_id.in_(set(household_ids)))
+        .subquery()
+    )
+    statement = (
+        select(*(numbered.c[column.key] for column in visits.VISIT_COLUMNS))
+        .where(numbered.c.n <= latest)
+        .order_by(numbered.c.household_id, numbered.c.visited_on.desc(), numbered.c.id.desc())
+    )
+    for row in (await session.execute(statement)).mappings():
+        found[row["household_id"]].append(dict(row))
+    return found

@@ -1,0 +1,1 @@
+"""The sync feed for provincial systems: ordered changes with a cursor, snapshots, retention."""

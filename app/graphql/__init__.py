@@ -1,0 +1,1 @@
+"""The GraphQL API (``/graphql``): Strawberry types over the same domain services as REST."""

@@ -1,0 +1,165 @@
+"""The GraphQL scope sweep: every root field, for every principal of the REST sweep (every role at county,
+township and village level), against records in every region of the test tree.
+
+Targeted fields: out of scope → a 404 error (indistinguishable from a missing record), in scope without the
+permission → 403, in scope with it → data; lists hold exactly the caller's subtree. Every region code in any
+answer lies in the caller's scope. Coverage is read from the schema itself: a root field without a spec, or a
+field of any type that no spec's operation selects, fails :func:`test_every_field_is_covered`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+from graphql import GraphQLSchema, TypeInfo, TypeInfoVisitor, Visitor, is_object_type, parse, visit
+
+from app.db.session import Database
+from app.domain.principal import Principal
+from app.domain.regions import codes
+from app.graphql.schema import build_schema
+from app.settings import Settings
+from tests.api.test_scope_sweep import build_world
+from tests.graphql.conftest import GRAPHQL, graphql
+from tests.graphql.sweep import Listing, Spec
+from tests.graphql.sweep import registry as registry_specs
+
+AREAS = (registry_specs,)
+ROOTS: dict[str, Spec] = {name: spec for area in AREAS for name, spec in area.ROOTS.items()}
+
+
+def _schema() -> GraphQLSchema:
+    return build_schema(Settings(jwt_secret="x" * 32))._schema
+
+
+def schema_fields(schema: GraphQLSchema) -> set[tuple[str, str]]:
+    """Every field of every object type of the schema (introspection's own types apart)."""
+    return {
+        (name, field)
+        for name, named in schema.type_map.items()
+        if is_object_type(named) and not name.startswith("__")
+        for field in named.fields  # type: ignore[attr-defined]
+    }
+
+
+def selected_fields(schema: GraphQLSchema, query: str) -> set[tuple[str, str]]:
+    """The (type, field) pairs an operation selects."""
+    selected: set[tuple[str, str]] = set()
+    type_info = TypeInfo(schema)
+
+    class Collect(Visitor):
+        def enter_field(self, node: Any, *args: Any) -> None:
+            parent = type_info.get_parent_type()
+            if parent is not None and not node.name.value.startswith("__"):
+                selected.add((parent.name, node.name.value))
+
+    visit(parse(query), TypeInfoVisitor(type_info, Collect()))
+    return selected
+
+
+def test_every_field_is_covered() -> None:
+    schema = _schema()
+    assert schema.query_type is not None
+    roots = set(schema.query_type.fields)
+    assert not roots - set(ROOTS), (
+        f"declare these root fields in tests/graphql/sweep: {sorted(roots - set(ROOTS))}"
+    )
+    assert not set(ROOTS) - roots, (
+        f"the sweep declares root fields that no longer exist: {set(ROOTS) - roots}"
+    )
+    covered = set().union(*(selected_fields(schema, spec.query) for spec in ROOTS.values()))
+    missing = schema_fields(schema) - covered
+    assert not missing, f"select these fields in a sweep spec's operation: {sorted(missing)}"
+
+
+def _region_codes(data: Any, path: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], str]]:
+    """Every region code in an answer with its path (``regionCode`` keys, and ``code`` of regions)."""
+    found: list[tuple[tuple[str, ...], str]] = []
+    if isinstance(data, dict):
+        for key, value in data.items():
+            if key == "ancestors":
+                continue  # the chain above a visible region: above the scope by design
+            if key in ("regionCode", "code") and isinstance(value, str) and codes.is_valid_code(value):
+                found.append(((*path, key), value))
+            else:
+                found.extend(_region_codes(value, (*path, key)))
+    elif isinstance(data, list):
+        for item in data:
+            found.extend(_region_codes(item, path))
+    return found
+
+
+def _assert_in_scope(data: Any, principal: Principal, context: Any) -> None:
+    outside = [(p, c) for p, c in _region_codes(data) if not codes.is_within(c, principal.scope_prefix)]
+    assert not outside, ("an answer holds records outside the scope", outside, *context)
+
+
+def _statuses(body: dict[str, Any]) -> set[int]:
+    return {error.get("extensions", {}).get("status") for error in body.get("errors") or []}
+
+
+@pytest.mark.parametrize("root", sorted(ROOTS))
+async def test_graphql_scope_sweep(
+    root: str, client: httpx.AsyncClient, db: Database, settings: Settings
+) -> None:
+    spec = ROOTS[root]
+    world = await build_world(db, settings)
+    for principal, token in world.principals:
+        who = f"{sorted(principal.roles)} at {principal.region_code}"
+        allowed = spec.permission is None or principal.can(spec.permission)
+        if isinstance(spec, Listing):
+            await _sweep_listing(client, root, spec, world, principal, token, who, allowed)
+            continue
+        if spec.allows is not None:
+            allowed = spec.allows(principal)
+        for region in spec.targets:
+            body = await graphql(client, token, spec.query, spec.variables(world, region, principal))
+            context = (who, root, region, body)
+            if not codes.is_within(region, principal.scope_prefix):
+                assert body.get("data") is None, context
+                assert _statuses(body) == {404}, context
+            elif not allowed:
+                assert body.get("data") is None, context
+                assert _statuses(body) == {403}, context
+            else:
+                assert not body.get("errors"), context
+                assert body["data"][root] is not None, context
+                _assert_in_scope(body["data"], principal, context)
+    # Without a token, nothing runs: 401 as for REST.
+    response = await client.post(GRAPHQL, json={"query": spec.query})
+    assert response.status_code == 401, response.text
+
+
+async def _sweep_listing(
+    client: httpx.AsyncClient,
+    root: str,
+    spec: Listing,
+    world: Any,
+    principal: Principal,
+    token: str,
+    who: str,
+    allowed: bool,
+) -> None:
+    variables: dict[str, Any] = {**spec.variables(world, principal), "first": 2, "after": None}
+    if not allowed:
+        body = await graphql(client, token, spec.query, variables)
+        assert body.get("data") is None, (who, body)
+        assert _statuses(body) == {403}, (who, body)
+        return
+    seen: list[str] = []
+    total = None
+    while True:
+        body = await graphql(client, token, spec.query, variables)
+        assert not body.get("errors"), (who, body)
+        connection = body["data"][root]
+        _assert_in_scope(body["data"], principal, (who, root))
+        seen.extend(node[spec.region_key] for node in connection["nodes"])
+        total = connection.get("totalCount", total)
+        if not connection["pageInfo"]["hasNextPage"]:
+            break
+        variables["after"] = connection["pageInfo"]["endCursor"]
+    expected = [r for r in spec.expected_regions(world) if codes.is_within(r, principal.scope_prefix)]
+    assert sorted(seen) == sorted(expected), who
+    if total is not None:
+        assert total == len(expected), who
