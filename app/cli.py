@@ -48,6 +48,7 @@ demo_cli = typer.Typer(help="Demo data.", no_args_is_help=True)
 households_cli = typer.Typer(help="The household registry: bulk import and export.", no_args_is_help=True)
 funds_cli = typer.Typer(help="The funds ledger: consistency proof, idempotency keys.", no_args_is_help=True)
 stats_cli = typer.Typer(help="Region statistics: the rollups.", no_args_is_help=True)
+sync_cli = typer.Typer(help="The sync feed's change log.", no_args_is_help=True)
 for sub, name in (
     (db_cli, "db"),
     (regions_cli, "regions"),
@@ -59,6 +60,7 @@ for sub, name in (
     (households_cli, "households"),
     (funds_cli, "funds"),
     (stats_cli, "stats"),
+    (sync_cli, "sync"),
 ):
     cli.add_typer(sub, name=name)
 
@@ -417,6 +419,24 @@ def funds_purge_keys(
 
     dropped = _in_session(lambda session: purge(session, timedelta(hours=hours)))
     typer.echo(f"dropped {dropped} idempotency keys older than {hours} hours")
+
+
+# sync ----------------------------------------------------------------------------------------------------
+
+
+@sync_cli.command("purge")
+def sync_purge(
+    days: Annotated[
+        int, typer.Option(min=7, help="Keep removals (tombstones) this many days (at least 7)")
+    ] = 90,
+) -> None:
+    """Compact the change log and drop removals older than the retention (run it daily). Clients whose cursor
+    is older than a dropped removal get 410 and take a new snapshot."""
+    from app.domain.sync.retention import purge
+
+    result = _in_session(lambda session: purge(session, tombstone_days=days))
+    dropped = f"{result.superseded} superseded changes, and {result.tombstones} removals"
+    typer.echo(f"dropped {dropped} older than {days} days")
 
 
 # stats ---------------------------------------------------------------------------------------------------

@@ -34,6 +34,7 @@ from app.api import (
     users,
 )
 from app.api.caching import ConditionalGetMiddleware
+from app.api.limits import BodySizeMiddleware
 from app.api.middleware import RequestContextMiddleware
 from app.db.migrate import ensure_schema_current
 from app.db.session import create_database
@@ -98,8 +99,6 @@ def create_app(settings: Settings | None = None, *, check_schema: bool = True) -
         # FastAPI's native OpenTelemetry hooks look up the global providers on every request; Fupin exports
         # its own Prometheus metrics instead.
         telemetry={"tracing": False, "metrics": False, "logs": False},
-        # Larger bodies are refused with 413 before they are read; the import routes allow more.
-        max_body_size=settings.max_request_body_bytes,
     )
     app.state.settings = settings
     app.state.limiter = Limiter(settings)
@@ -134,6 +133,8 @@ def create_app(settings: Settings | None = None, *, check_schema: bool = True) -
         app.add_middleware(
             CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["*"], allow_headers=["*"]
         )
+    # FUPIN_MAX_REQUEST_BODY_BYTES (the import routes allow more), 413 as a problem (app/api/limits.py).
+    app.add_middleware(BodySizeMiddleware, max_body_size=settings.max_request_body_bytes)
     app.add_middleware(ConditionalGetMiddleware)  # inside the request context: 304s carry the request id
     app.add_middleware(RequestContextMiddleware, metrics=app_metrics)
     return app

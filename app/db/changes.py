@@ -137,8 +137,10 @@ def _record_flush(session: Session, _flush_context: UOWTransaction) -> None:
 
 
 @event.listens_for(Session, "after_transaction_end")
-def _forget_recorded(session: Session, _transaction: SessionTransaction) -> None:
-    session.info.pop(RECORDED, None)
+def _forget_recorded(session: Session, transaction: SessionTransaction) -> None:
+    # Not for the subtransactions a flush runs in: only the transaction itself and savepoints.
+    if transaction.parent is None or transaction.nested:
+        session.info.pop(RECORDED, None)
 
 
 async def record(session: AsyncSession, entries: Sequence[Entry]) -> None:

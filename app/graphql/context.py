@@ -7,10 +7,11 @@ a POST without a valid bearer token is answered 401 problem+json before any Grap
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import Awaitable, Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Annotated, Any, TypeAlias, TypeVar
+from typing import Annotated, Any, TypeAlias, TypeVar, cast
 
 import strawberry
 from fastapi import Depends, Request
@@ -85,6 +86,12 @@ class GraphQLContext(BaseContext):
                 fields=list(fields),
             )
 
+    async def finish(self) -> None:
+        """Write the audit rows, then let go of the session (see :meth:`SerialSession.close`)."""
+        await self.write_audit()
+        if isinstance(self.session, SerialSession):
+            await self.session.close()
+
 
 def _smallest_common_region(region_codes: Iterable[str]) -> str:
     # Character by character on purpose: the common prefix is then cut back to a whole level.
@@ -94,6 +101,60 @@ def _smallest_common_region(region_codes: Iterable[str]) -> str:
     return codes.code_of_prefix(prefix)
 
 
+class SerialSession:
+    """The request's session for resolvers that run concurrently: GraphQL resolves sibling fields (and
+    DataLoader batches) at the same time, but a session runs one statement at a time, so each statement
+    waits for the one before. A statement is never cut off half-way either: when an error cancels the
+    resolvers still running, their statements finish (a cancelled one would invalidate the connection).
+    Everything else is the session itself."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+        self._lock = asyncio.Lock()
+        self._is_closed = False
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._session, name)
+
+    async def _run(self, method: str, *args: Any, **kwargs: Any) -> Any:
+        async def statement() -> Any:
+            async with self._lock:
+                if self._is_closed:
+                    raise RuntimeError("the GraphQL operation has ended")
+                return await getattr(self._session, method)(*args, **kwargs)
+
+        task = asyncio.ensure_future(statement())
+        task.add_done_callback(_retrieve)
+        return await asyncio.shield(task)
+
+    async def execute(self, *args: Any, **kwargs: Any) -> Any:
+        return await self._run("execute", *args, **kwargs)
+
+    async def scalar(self, *args: Any, **kwargs: Any) -> Any:
+        return await self._run("scalar", *args, **kwargs)
+
+    async def scalars(self, *args: Any, **kwargs: Any) -> Any:
+        return await self._run("scalars", *args, **kwargs)
+
+    async def get(self, *args: Any, **kwargs: Any) -> Any:
+        return await self._run("get", *args, **kwargs)
+
+    async def flush(self, *args: Any, **kwargs: Any) -> None:
+        await self._run("flush", *args, **kwargs)
+
+    async def close(self) -> None:
+        """End the operation's use of the session: wait for the statements already queued and refuse any
+        later one, so that the request's commit never overlaps a statement."""
+        async with self._lock:
+            self._is_closed = True
+
+
+def _retrieve(task: asyncio.Future[Any]) -> None:
+    """A statement whose resolver was cancelled: nobody awaits its outcome any more."""
+    if not task.cancelled():
+        task.exception()
+
+
 async def get_context(request: Request, session: SessionDep) -> GraphQLContext:
     """The context of one request. POST (the only way to run an operation) needs a valid bearer token,
     checked exactly as REST checks it; GET only serves GraphiQL, when that is enabled."""
@@ -101,7 +162,8 @@ async def get_context(request: Request, session: SessionDep) -> GraphQLContext:
     principal = None
     if request.method != "GET":
         principal = await authenticate(request, bearer_token(request))
-    return GraphQLContext(session=session, settings=settings, _principal=principal)
+    serial = cast(AsyncSession, SerialSession(session))
+    return GraphQLContext(session=serial, settings=settings, _principal=principal)
 
 
 ContextDep = Annotated[GraphQLContext, Depends(get_context)]

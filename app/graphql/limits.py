@@ -3,7 +3,8 @@
 The cost of an operation is the number of objects it may return at most: every field returning objects
 costs 1 per object, times the page size of each enclosing list — ``first`` of a connection (its default
 when omitted), :data:`LIST_WEIGHT` for a plain list of objects (a household's members, a region's
-children). ``households(first: 100) { nodes { members { name } } }`` costs 100 × (1 + 20) = 2,100.
+children); a connection's ``nodes``/``edges`` count once, their size is the connection's ``first``.
+``households(first: 100) { nodes { members { name } } }`` costs 100 × (1 + 1 + 20) = 2,200.
 """
 
 from __future__ import annotations

@@ -39,7 +39,9 @@ async def _pairings(db: Database, count: int, region: str = VILLAGE_A1) -> list[
     for n in range(count):
         cadre = await make_cadre(db, region, name=f"干部{n}", unit_id=unit.id)
         household = await make_household(db, region)
-        made.append(await make_assignment(db, "pairing", region, cadre_id=cadre.id, household_id=household.id))
+        made.append(
+            await make_assignment(db, "pairing", region, cadre_id=cadre.id, household_id=household.id)
+        )
     return made
 
 
@@ -87,7 +89,9 @@ async def test_village_clerk_sees_no_cadre_of_the_county(gql, tree, account_fact
     assert len(nodes) == 1
     assert nodes[0]["cadreName"] == "县领导"
     assert nodes[0]["cadre"] is None
-    single = await gql(clerk.token, "query ($id: UUID!) { cadre(id: $id) { id } }", {"id": str(county_cadre.id)})
+    single = await gql(
+        clerk.token, "query ($id: UUID!) { cadre(id: $id) { id } }", {"id": str(county_cadre.id)}
+    )
     assert error_codes(single) == ["cadre.not_found"]
 
 
@@ -105,7 +109,9 @@ async def test_cadre_phone_unmasked_for_inspector_and_audited(gql, tree, account
     # Not selecting the phone reads nothing personal: nothing more is audited.
     await gql(inspector.token, "query ($id: UUID!) { cadre(id: $id) { name } }", {"id": str(cadre.id)})
     async with db.sessionmaker() as session:
-        count = len((await session.scalars(select(AuditEntry).where(AuditEntry.record_type == "cadre"))).all())
+        count = len(
+            (await session.scalars(select(AuditEntry).where(AuditEntry.record_type == "cadre"))).all()
+        )
     assert count == 1
 
 
@@ -123,9 +129,27 @@ async def test_filters_match_rest(gql, client: httpx.AsyncClient, tree, account_
         ("cadres", "CadreFilterInput", {"rank": "section"}, "/api/v1/cadres", {"rank": "section"}),
         ("cadres", "CadreFilterInput", {"isActive": False}, "/api/v1/cadres", {"is_active": "false"}),
         ("cadres", "CadreFilterInput", {"unitId": str(unit.id)}, "/api/v1/cadres", {"unit_id": str(unit.id)}),
-        ("workUnits", "WorkUnitFilterInput", {"kind": "enterprise"}, "/api/v1/work-units", {"kind": "enterprise"}),
-        ("assignments", "AssignmentFilterInput", {"active": False}, "/api/v1/assignments", {"active": "false"}),
-        ("assignments", "AssignmentFilterInput", {"unit": str(unit.id)}, "/api/v1/assignments", {"unit": str(unit.id)}),
+        (
+            "workUnits",
+            "WorkUnitFilterInput",
+            {"kind": "enterprise"},
+            "/api/v1/work-units",
+            {"kind": "enterprise"},
+        ),
+        (
+            "assignments",
+            "AssignmentFilterInput",
+            {"active": False},
+            "/api/v1/assignments",
+            {"active": "false"},
+        ),
+        (
+            "assignments",
+            "AssignmentFilterInput",
+            {"unit": str(unit.id)},
+            "/api/v1/assignments",
+            {"unit": str(unit.id)},
+        ),
         (
             "assignments",
             "AssignmentFilterInput",
@@ -133,10 +157,18 @@ async def test_filters_match_rest(gql, client: httpx.AsyncClient, tree, account_
             "/api/v1/assignments",
             {"household": str(household.id), "kind": "pairing"},
         ),
-        ("assignments", "AssignmentFilterInput", {"region": VILLAGE_A2}, "/api/v1/assignments", {"region": VILLAGE_A2}),
+        (
+            "assignments",
+            "AssignmentFilterInput",
+            {"region": VILLAGE_A2},
+            "/api/v1/assignments",
+            {"region": VILLAGE_A2},
+        ),
     ]
     for field, input_type, graphql_filter, url, params in cases:
-        query = f"query ($f: {input_type}) {{ {field}(filter: $f, first: 100) {{ totalCount nodes {{ id }} }} }}"
+        query = (
+            f"query ($f: {input_type}) {{ {field}(filter: $f, first: 100) {{ totalCount nodes {{ id }} }} }}"
+        )
         body = await gql(county.token, query, {"f": graphql_filter})
         rest = (await client.get(url, params=params, headers=county.headers)).json()["items"]
         assert [node["id"] for node in body["data"][field]["nodes"]] == [item["id"] for item in rest], field

@@ -23,9 +23,13 @@ from app.settings import Settings
 from tests.api.test_scope_sweep import build_world
 from tests.graphql.conftest import GRAPHQL, graphql
 from tests.graphql.sweep import Listing, Spec
+from tests.graphql.sweep import funds as fund_specs
+from tests.graphql.sweep import plans as plan_specs
+from tests.graphql.sweep import projects as project_specs
 from tests.graphql.sweep import registry as registry_specs
+from tests.graphql.sweep import responsibility as responsibility_specs
 
-AREAS = (registry_specs,)
+AREAS = (registry_specs, responsibility_specs, plan_specs, project_specs, fund_specs)
 ROOTS: dict[str, Spec] = {name: spec for area in AREAS for name, spec in area.ROOTS.items()}
 
 

@@ -101,7 +101,7 @@ async def test_a_stored_client_with_roles_that_write_is_refused_every_write(
         await client.post(CLIENTS, json={"name": "x", "region_code": COUNTY}, headers=headers),
         await client.post(
             "/api/v1/code-lists",
-            json={"list_name": "poverty_cause", "code": "drought", "label": "旱灾", "region_code": COUNTY},
+            json={"list_name": "cause", "code": "drought", "label": "旱灾", "region_code": COUNTY},
             headers=headers,
         ),
         await client.post(

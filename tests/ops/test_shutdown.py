@@ -57,9 +57,24 @@ def _wait_until_refusing(port: int) -> None:
         time.sleep(0.05)
 
 
+def _start_server(port: int, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    with log.open("w") as output:
+        return subprocess.Popen(
+            [sys.executable, "-m", "app", "serve", "--port", str(port)],
+            cwd=log.parent,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+
+
+def _text(path: Path) -> str:
+    return path.read_text()
+
+
 def _log_lines(path: Path) -> list[dict[str, Any]]:
     lines = []
-    for line in path.read_text().splitlines():
+    for line in _text(path).splitlines():
         if line.startswith("{"):
             lines.append(json.loads(line))
     return lines
@@ -86,14 +101,7 @@ async def test_sigterm_lets_the_request_in_flight_and_its_job_finish(
         "FUPIN_SHUTDOWN_TIMEOUT_SECONDS": "120",
     }
     log = tmp_path / "server.log"
-    with log.open("w") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "app", "serve", "--port", str(port)],
-            cwd=tmp_path,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
+    process = _start_server(port, env, log)
     try:
         await _until_ready(process, base, log)
         async with httpx.AsyncClient(base_url=base, timeout=60) as http:
@@ -143,7 +151,7 @@ async def test_sigterm_lets_the_request_in_flight_and_its_job_finish(
         if process.poll() is None:
             process.kill()
             process.wait()
-    output_text = log.read_text()
+    output_text = _text(log)
     assert returncode in (0, -signal.SIGTERM), output_text
 
     async with db.sessionmaker() as session:
@@ -173,11 +181,11 @@ async def _until_ready(process: subprocess.Popen[bytes], base: str, log: Path) -
     async with httpx.AsyncClient(base_url=base, timeout=1) as http:
         while time.monotonic() < deadline:
             if process.poll() is not None:
-                raise AssertionError(f"the server exited: {log.read_text()}")
+                raise AssertionError(f"the server exited: {_text(log)}")
             try:
                 if (await http.get("/readyz")).status_code == 200:
                     return
             except httpx.TransportError:
                 pass
             await asyncio.sleep(0.2)
-    raise AssertionError(f"the server did not become ready within 60 s: {log.read_text()}")
+    raise AssertionError(f"the server did not become ready within 60 s: {_text(log)}")

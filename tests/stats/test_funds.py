@@ -30,7 +30,8 @@ REGIONS = (PROVINCE, PREFECTURE, COUNTY, TOWNSHIP_A, TOWNSHIP_B, VILLAGE_A1, VIL
 async def _both(client: httpx.AsyncClient, headers: dict[str, str], code: str) -> tuple[Any, Any]:
     report = await client.get(f"/api/v1/regions/{code}/fund-report?fiscal_year=2020", headers=headers)
     stats = await client.get(f"/api/v1/regions/{code}/stats?year=2020", headers=headers)
-    assert report.status_code == 200 and stats.status_code == 200, (report.text, stats.text)
+    assert report.status_code == 200, report.text
+    assert stats.status_code == 200, stats.text
     return report.json()["total"], stats.json()["funds"]
 
 

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import asyncio
 import time
+from typing import Any
 
 import httpx
 import orjson
@@ -25,7 +24,7 @@ def apply(mirror: Mirror, items: list[dict[str, Any]]) -> None:
             mirror.pop(item["id"], None)
 
 
-async def settle(db: Database, timeout: float = 120.0) -> None:
+async def settle(db: Database, patience: float = 120.0) -> None:
     """On PostgreSQL, wait until the feed's horizon has passed every change stored so far.
 
     The horizon is the cluster's oldest running transaction: the test sessions of other databases on the
@@ -33,7 +32,7 @@ async def settle(db: Database, timeout: float = 120.0) -> None:
     expects to see its own writes at once."""
     if db.engine.dialect.name != "postgresql":
         return
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + patience
     async with db.engine.connect() as connection:
         last = await connection.scalar(text("SELECT max(xid) FROM sync_changes"))
         while last is not None:

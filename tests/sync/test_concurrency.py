@@ -92,7 +92,9 @@ async def test_a_transaction_that_started_first_and_commits_last_is_not_skipped(
     async with db.engine.connect() as reader:
         after_naive = (await reader.execute(select(Change.entity_id).where(Change.seq > naive_cursor))).all()
         early_seq = await reader.scalar(select(Change.seq).where(Change.entity_id == early.id))
-    assert after_naive == [] and early_seq is not None and early_seq < naive_cursor
+    assert after_naive == []
+    assert early_seq is not None
+    assert early_seq < naive_cursor
 
 
 async def test_concurrent_writers_and_a_polling_follower_end_with_every_change_exactly_once(

@@ -48,7 +48,9 @@ async def test_households_arrive_with_members_incomes_and_indicators(
     items, cursor = await follow(client, db, county.headers, "households", mirror=mirror)
     state = mirror[str(household.id)]
     assert [item["op"] for item in items] == ["upsert"]
-    assert len(state["members"]) == 3 and state["incomes"] == [] and state["indicators"] == []
+    assert len(state["members"]) == 3
+    assert state["incomes"] == []
+    assert state["indicators"] == []
     assert state["phone"] != "13800001234"  # masked without the personal-data grant
     assert all("*" in member["id_number"] for member in state["members"])
 
@@ -65,7 +67,8 @@ async def test_households_arrive_with_members_incomes_and_indicators(
     assert mirror[str(household.id)]["address"] == "新地址 1 号"
     # Up to date: the same cursor gives nothing, and keeps giving a cursor.
     items, again = await follow(client, db, county.headers, "households", cursor)
-    assert items == [] and again
+    assert items == []
+    assert again
 
 
 async def test_a_move_is_a_tombstone_for_the_village_left_and_an_upsert_for_the_new_one(
@@ -88,7 +91,8 @@ async def test_a_move_is_a_tombstone_for_the_village_left_and_an_upsert_for_the_
                 client, db, account.headers, collection, mirror=mirror
             )
             mirrors[who + collection] = mirror
-    assert set(mirrors["oldhouseholds"]) == {str(household.id)} and mirrors["newhouseholds"] == {}
+    assert set(mirrors["oldhouseholds"]) == {str(household.id)}
+    assert mirrors["newhouseholds"] == {}
     assert len(mirrors["oldplans"][str(plan.id)]["measures"]) == 1
 
     await _patch(client, county.headers, household.id, {"region_code": VILLAGE_B1})
@@ -97,7 +101,9 @@ async def test_a_move_is_a_tombstone_for_the_village_left_and_an_upsert_for_the_
         for collection in ("households", "plans", "assignments"):
             key = who + collection
             await follow(client, db, account.headers, collection, cursors[key], mirror=mirrors[key])
-    assert mirrors["oldhouseholds"] == {} and mirrors["oldplans"] == {} and mirrors["oldassignments"] == {}
+    assert mirrors["oldhouseholds"] == {}
+    assert mirrors["oldplans"] == {}
+    assert mirrors["oldassignments"] == {}
     assert mirrors["newhouseholds"][str(household.id)]["region_code"] == VILLAGE_B1
     assert mirrors["newplans"][str(plan.id)]["region_code"] == VILLAGE_B1
     assert mirrors["newassignments"][str(pairing.id)]["region_code"] == VILLAGE_B1
@@ -133,7 +139,8 @@ async def test_a_page_without_changes_in_scope_still_moves_the_cursor(
     for _ in range(3):
         await make_household(db, VILLAGE_A1)
     items, second = await follow(client, db, clerk.headers, "households", first, limit=1)
-    assert items == [] and second != first
+    assert items == []
+    assert second != first
     async with db.sessionmaker() as session:
         last = (
             await session.execute(select(Change.xid, Change.seq).order_by(Change.seq.desc()).limit(1))
@@ -142,7 +149,8 @@ async def test_a_page_without_changes_in_scope_still_moves_the_cursor(
     assert feed.position_of(second) >= tuple(last)
     response = await client.get(f"{SYNC}/households", params={"cursor": second}, headers=clerk.headers)
     page = response.json()
-    assert page["items"] == [] and feed.position_of(page["next_cursor"]) >= feed.position_of(second)
+    assert page["items"] == []
+    assert feed.position_of(page["next_cursor"]) >= feed.position_of(second)
 
 
 async def test_paging_delivers_every_change_once_in_order(

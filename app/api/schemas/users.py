@@ -74,7 +74,7 @@ class ClientCreate(InputModel):
     export_quota_per_day: ExportQuota | None = None
 
 
-class ClientUpdate(PatchModel):
+class ClientUpdate(InputModel):  # a PatchModel, except that the limits take null
     name: DisplayName | None = None
     region_code: RegionCodeStr | None = None
     roles: Roles | None = Field(None, description=CLIENT_ROLES_DOC)
@@ -84,8 +84,8 @@ class ClientUpdate(PatchModel):
 
     @field_validator("*", mode="before")
     @classmethod
-    def _not_null(cls, value: Any, info: ValidationInfo) -> Any:
-        # The limits take null: back to the server's default.
+    def _not_null_but_limits(cls, value: Any, info: ValidationInfo) -> Any:
+        # As PatchModel: a field left out keeps its value; the limits also take null (the server's default).
         if value is None and info.field_name not in {"rate_limit_per_minute", "export_quota_per_day"}:
             raise ValueError("cannot be null; leave the field out to keep its value")
         return value

@@ -84,4 +84,6 @@ HOUSEHOLD_ROWS = (
     PlanMeasure,
     Visit,
     Assignment,  # pairings (结对帮扶); other assignments have no household
+    FundAccount,  # a household's payee account; its entries and transfers keep their region (history)
+    ProjectBeneficiary,
 )

@@ -1,4 +1,5 @@
-"""The audit log: one row per unmasked read or export; append-only (PostgreSQL refuses UPDATE and DELETE)."""
+"""The audit log: one row per unmasked read or export; append-only (PostgreSQL refuses UPDATE, DELETE and
+TRUNCATE; SQLite refuses UPDATE: migrations 0002 and 0010)."""
 
 from __future__ import annotations
 

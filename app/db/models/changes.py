@@ -51,8 +51,8 @@ class Change(Base):
 
 
 class ChangePurge(Base):
-    """A purge of old tombstones: a cursor at or below ``below_xid``/``below_seq`` may have missed one and
-    must start again from a snapshot (410 ``sync.cursor_expired``)."""
+    """A purge of old tombstones: a cursor below ``below_xid``/``below_seq`` (the last one removed) may have
+    missed one and must start again from a snapshot (410 ``sync.cursor_expired``)."""
 
     __tablename__ = "sync_purges"
 

@@ -81,6 +81,15 @@ class Member(TimestampMixin, Base):
     __table_args__ = (
         Index("ix_members_household_id", "household_id"),
         Index("ix_members_region_code_id", "region_code", "id"),
+        # The five-coverages report aggregates a subtree's active members from this index alone (0011).
+        Index(
+            "ix_members_region_code_household_id_active",
+            "region_code",
+            "household_id",
+            postgresql_include=["schooling", "has_medical_insurance", "labour_ability"],
+            postgresql_where=text("is_active"),
+            sqlite_where=text("is_active"),
+        ),
         # One person is an active member of one household at most.
         Index(
             "uq_members_active_id_number",

@@ -49,6 +49,16 @@ class Cadre(TimestampMixin, Base):
     __table_args__ = (
         Index("ix_cadres_region_code_id", "region_code", "id"),
         Index("ix_cadres_unit_id", "unit_id"),
+        # Coverage reads a subtree's active cadres and ranks from it; a chain's county leaders come sorted.
+        Index(
+            "ix_cadres_region_code_rank_active",
+            "region_code",
+            "rank",
+            "name",
+            "id",
+            postgresql_where=text("is_active"),
+            sqlite_where=text("is_active"),
+        ),
         CheckConstraint("rank IN ('county_leader', 'section', 'general', 'village')", name="rank_known"),
     )
 
@@ -67,17 +77,30 @@ class Assignment(TimestampMixin, Base):
     __tablename__ = "assignments"
     __table_args__ = (
         Index("ix_assignments_region_code_id", "region_code", "id"),
+        # Covering (PostgreSQL INCLUDE) so that coverage and chains read active assignments from the index
+        # alone (migration 0011).
         Index(
-            "ix_assignments_household_id_active", "household_id", postgresql_where=ACTIVE, sqlite_where=ACTIVE
-        ),
-        Index(
-            "ix_assignments_kind_region_code_active",
-            "kind",
-            "region_code",
+            "ix_assignments_household_id_covering",
+            "household_id",
+            postgresql_include=["kind", "cadre_id"],
             postgresql_where=ACTIVE,
             sqlite_where=ACTIVE,
         ),
-        Index("ix_assignments_cadre_id_active", "cadre_id", postgresql_where=ACTIVE, sqlite_where=ACTIVE),
+        Index(
+            "ix_assignments_kind_region_code_covering",
+            "kind",
+            "region_code",
+            postgresql_include=["household_id", "cadre_id"],
+            postgresql_where=ACTIVE,
+            sqlite_where=ACTIVE,
+        ),
+        Index(
+            "ix_assignments_cadre_id_kind_active",
+            "cadre_id",
+            "kind",
+            postgresql_where=ACTIVE,
+            sqlite_where=ACTIVE,
+        ),
         Index("ix_assignments_unit_id_active", "unit_id", postgresql_where=ACTIVE, sqlite_where=ACTIVE),
         Index("ix_assignments_cadre_id_id", "cadre_id", "id"),
         Index("ix_assignments_household_id_id", "household_id", "id"),

@@ -40,8 +40,8 @@ async def accounts_by(
     session: AsyncSession, principal: Principal, column: str, keys: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, list[Row[Any]]]:
     """The accounts in scope whose ``column`` (``id``, ``project_id`` or ``household_id``) is one of
-    ``keys``, by region and id."""
-    require(principal, Permission.FUNDS_READ)
+    ``keys``, by region and id. As the single read: out of scope is "not found" whatever the roles (the
+    account is missing); in scope without the permission is forbidden."""
     if column not in ("id", "project_id", "household_id"):
         raise ValueError(column)
     found: dict[uuid.UUID, list[Row[Any]]] = {key: [] for key in keys}
@@ -55,6 +55,8 @@ async def accounts_by(
     )
     for row in await session.execute(statement):
         found[getattr(row, column)].append(row)
+    if any(found.values()):
+        require(principal, Permission.FUNDS_READ)
     return found
 
 
@@ -67,13 +69,14 @@ async def account_sources(
     found: dict[uuid.UUID, list[Row[Any]]] = {account_id: [] for account_id in account_ids}
     if not account_ids:
         return found
+    columns: Any = (
+        FundAccountSource.account_id,
+        FundAccountSource.source,
+        FundAccountSource.balance_fen,
+        FundAccountSource.reserved_fen,
+    )
     statement = restrict(
-        select(
-            FundAccountSource.account_id,
-            FundAccountSource.source,
-            FundAccountSource.balance_fen,
-            FundAccountSource.reserved_fen,
-        )
+        select(*columns)
         .join(FundAccount, FundAccount.id == FundAccountSource.account_id)
         .where(FundAccountSource.account_id.in_(set(account_ids))),
         FundAccount,
@@ -99,14 +102,17 @@ async def count_transfers(session: AsyncSession, principal: Principal, f: querie
 async def transfers_by_id(
     session: AsyncSession, principal: Principal, ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, dict[str, Any]]:
-    """The transfers among ``ids`` in scope, each with its split by source (two statements for all)."""
-    require(principal, Permission.FUNDS_READ)
+    """The transfers among ``ids`` in scope, each with its split by source (two statements for all). As the
+    single read: out of scope is "not found" whatever the roles; in scope without the permission is
+    forbidden."""
     if not ids:
         return {}
     statement = restrict(select(*queries.TRANSFER_COLUMNS), FundTransfer, principal).where(
         FundTransfer.id.in_(set(ids))
     )
     rows = [dict(row) for row in (await session.execute(statement)).mappings()]
+    if rows:
+        require(principal, Permission.FUNDS_READ)
     await queries.attach_splits(session, rows)
     return {row["id"]: row for row in rows}
 
@@ -118,9 +124,10 @@ async def reversals_of(
     require(principal, Permission.FUNDS_READ)
     found: dict[uuid.UUID, uuid.UUID | None] = dict.fromkeys(ids)
     if ids:
-        statement = restrict(
-            select(FundTransfer.reverses_id, FundTransfer.id), FundTransfer, principal
-        ).where(FundTransfer.reverses_id.in_(set(ids)))
+        columns: Any = (FundTransfer.reverses_id, FundTransfer.id)
+        statement = restrict(select(*columns), FundTransfer, principal).where(
+            FundTransfer.reverses_id.in_(set(ids))
+        )
         for reverses_id, reversal_id in (await session.execute(statement)).all():
             found[reverses_id] = reversal_id
     return found
@@ -156,10 +163,9 @@ async def count_entries(
     found = dict.fromkeys(keys, 0)
     for year in {year for _, year in keys}:
         account_ids = {account_id for account_id, y in keys if y == year}
+        columns: Any = (FundEntry.account_id, func.count())
         statement = restrict(
-            select(FundEntry.account_id, func.count())
-            .where(FundEntry.account_id.in_(account_ids))
-            .group_by(FundEntry.account_id),
+            select(*columns).where(FundEntry.account_id.in_(account_ids)).group_by(FundEntry.account_id),
             FundEntry,
             principal,
         )

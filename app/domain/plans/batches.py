@@ -23,14 +23,21 @@ PLAN_COLUMNS = tuple(AssistancePlan.__table__.c)
 MEASURE_COLUMNS = tuple(PlanMeasure.__table__.c)
 
 
+def _found(rows: dict[uuid.UUID, Row[Any]], principal: Principal) -> dict[uuid.UUID, Row[Any]]:
+    """Records found in scope need the read permission (out of scope they are missing whatever the roles)."""
+    if rows:
+        require(principal, Permission.HOUSEHOLDS_READ)
+    return rows
+
+
 # Plans and measures -------------------------------------------------------------------------------------
 
 
 async def plans_by_id(
     session: AsyncSession, principal: Principal, ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, Row[Any]]:
-    """The plans among ``ids`` in scope (others are missing, as a single read answers 404)."""
-    require(principal, Permission.HOUSEHOLDS_READ)
+    """The plans among ``ids`` in scope. As the single read: out of scope is "not found" whatever the roles
+    (the plan is missing); in scope without the permission is forbidden."""
     if not ids:
         return {}
     statement = (
@@ -38,7 +45,7 @@ async def plans_by_id(
         .with_only_columns(*PLAN_COLUMNS)
         .where(AssistancePlan.id.in_(set(ids)))
     )
-    return {row.id: row for row in await session.execute(statement)}
+    return _found({row.id: row for row in await session.execute(statement)}, principal)
 
 
 async def plans_by_household(
@@ -62,13 +69,13 @@ async def plans_by_household(
 async def measures_by_id(
     session: AsyncSession, principal: Principal, ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, Row[Any]]:
-    require(principal, Permission.HOUSEHOLDS_READ)
+    """The measures among ``ids`` in scope (as :func:`plans_by_id`)."""
     if not ids:
         return {}
     statement = (
         scoped(PlanMeasure, principal).with_only_columns(*MEASURE_COLUMNS).where(PlanMeasure.id.in_(set(ids)))
     )
-    return {row.id: row for row in await session.execute(statement)}
+    return _found({row.id: row for row in await session.execute(statement)}, principal)
 
 
 async def measures_by_plan(

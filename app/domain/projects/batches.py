@@ -40,12 +40,15 @@ async def count_projects(session: AsyncSession, principal: Principal, f: Project
 async def projects_by_id(
     session: AsyncSession, principal: Principal, ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, Row[Any]]:
-    """The projects among ``ids`` in scope (others are missing, as a single read answers 404)."""
-    require(principal, Permission.FUNDS_READ)
+    """The projects among ``ids`` in scope. As the single read: out of scope is "not found" whatever the
+    roles (the project is missing); in scope without the permission is forbidden."""
     if not ids:
         return {}
     statement = scoped(Project, principal).with_only_columns(*PROJECT_COLUMNS).where(Project.id.in_(set(ids)))
-    return {row.id: row for row in await session.execute(statement)}
+    found = {row.id: row for row in await session.execute(statement)}
+    if found:
+        require(principal, Permission.FUNDS_READ)
+    return found
 
 
 async def beneficiary_pages(

@@ -126,7 +126,9 @@ async def list_projects(
 ) -> Page[Project]:
     """Projects in scope, by region then id (index ``ix_projects_region_code_id``)."""
     require(principal, Permission.FUNDS_READ)
-    return await fetch_page(session, project_filters(scoped(Project, principal), principal, f), PROJECT_KEYS, page)
+    return await fetch_page(
+        session, project_filters(scoped(Project, principal), principal, f), PROJECT_KEYS, page
+    )
 
 
 def project_filters(statement: Select[T], principal: Principal, f: ProjectFilter) -> Select[T]:

@@ -29,6 +29,13 @@ from app.domain.scope import restrict
 ASSIGNMENT_KEYS = (Assignment.region_code, Assignment.id)
 
 
+def _found(rows: dict[uuid.UUID, Row[Any]], principal: Principal) -> dict[uuid.UUID, Row[Any]]:
+    """Records found in scope need the read permission (out of scope they are missing whatever the roles)."""
+    if rows:
+        require(principal, Permission.HOUSEHOLDS_READ)
+    return rows
+
+
 def _count(statement: Select[Any]) -> Select[Any]:
     return select(func.count()).select_from(statement.order_by(None).subquery())
 
@@ -58,12 +65,12 @@ async def count_units(
 async def units_by_id(
     session: AsyncSession, principal: Principal, ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, Row[Any]]:
-    """The work units among ``ids`` in scope (others are missing, as a single read answers 404)."""
-    require(principal, Permission.HOUSEHOLDS_READ)
+    """The work units among ``ids`` in scope. As the single read: out of scope is "not found" whatever the
+    roles (the unit is missing); in scope without the permission is forbidden."""
     if not ids:
         return {}
     statement = unit_list(principal).where(WorkUnit.id.in_(set(ids)))
-    return {row.id: row for row in await session.execute(statement)}
+    return _found({row.id: row for row in await session.execute(statement)}, principal)
 
 
 # Cadres -------------------------------------------------------------------------------------------------
@@ -120,11 +127,11 @@ async def count_cadres(
 async def cadres_by_id(
     session: AsyncSession, principal: Principal, ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, Row[Any]]:
-    """The cadres among ``ids`` working in scope (others are missing, as a single read answers 404)."""
-    require(principal, Permission.HOUSEHOLDS_READ)
+    """The cadres among ``ids`` working in scope (as :func:`units_by_id`)."""
     if not ids:
         return {}
-    return {row.id: row for row in await session.execute(_cadres(principal).where(Cadre.id.in_(set(ids))))}
+    statement = _cadres(principal).where(Cadre.id.in_(set(ids)))
+    return _found({row.id: row for row in await session.execute(statement)}, principal)
 
 
 # Assignments --------------------------------------------------------------------------------------------
@@ -145,12 +152,12 @@ async def count_assignments(session: AsyncSession, principal: Principal, f: Assi
 async def assignments_by_id(
     session: AsyncSession, principal: Principal, ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, Row[Any]]:
-    """The assignments among ``ids`` of regions in scope, with their cadre's and unit's names."""
-    require(principal, Permission.HOUSEHOLDS_READ)
+    """The assignments among ``ids`` of regions in scope, with their cadre's and unit's names (as
+    :func:`units_by_id`)."""
     if not ids:
         return {}
     statement = assignment_list(principal, AssignmentFilter()).where(Assignment.id.in_(set(ids)))
-    return {row.id: row for row in await session.execute(statement)}
+    return _found({row.id: row for row in await session.execute(statement)}, principal)
 
 
 async def assignments_by(
@@ -178,4 +185,3 @@ async def assignments_by(
     for row in await session.execute(statement):
         found[getattr(row, column)].append(row)
     return found
-

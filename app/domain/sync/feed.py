@@ -86,7 +86,7 @@ async def horizon(session: AsyncSession) -> Position:
     """The position up to which the change log is final: every row at or below it is committed, and no row
     will ever be added at or below it."""
     if session.get_bind().dialect.name == "postgresql":
-        xmin = await session.scalar(text("SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint"))
+        xmin = await session.scalar(text("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint"))
         return (int(xmin), 0)  # seq starts at 1: (xmin, 0) is below every row of xmin and above all before
     last = await session.scalar(
         select(Change.seq).order_by(Change.seq.desc()).limit(1)  # scope: the log's last position, no record
@@ -108,7 +108,7 @@ async def purged_up_to(session: AsyncSession) -> Position | None:
 
 async def ensure_not_expired(session: AsyncSession, cursor: str | None, position: Position) -> None:
     purged = await purged_up_to(session)
-    if cursor is not None and purged is not None and position <= purged:
+    if cursor is not None and purged is not None and position < purged:
         raise CursorExpired(
             "Changes after this cursor were purged (removals are kept for a limited time): take a new "
             "snapshot and follow the feed from its cursor.",

@@ -5,7 +5,7 @@
    a follower anywhere before the later row still receives it.
 2. **Tombstones** (``delete`` rows: an entity removed, or moved out of a region) older than the retention
    (90 days unless told) are dropped, and the highest position dropped is recorded in ``sync_purges``. A
-   cursor at or below it may have missed a removal: the feed answers 410 ``sync.cursor_expired`` and the
+   cursor below it may have missed a removal: the feed answers 410 ``sync.cursor_expired`` and the
    client takes a new snapshot. A client that starts from the beginning with an empty mirror needs no
    tombstone, so it is never refused.
 

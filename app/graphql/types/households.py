@@ -11,7 +11,7 @@ import uuid
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from pydantic import ValidationError
@@ -31,6 +31,12 @@ from app.graphql.connections import (
 )
 from app.graphql.context import GraphQLContext, Info
 from app.graphql.types.regions import Region
+
+if TYPE_CHECKING:  # the links to other areas (their modules import this one)
+    from app.graphql.types.funds import FundAccount
+    from app.graphql.types.plans import Plan, Visit
+    from app.graphql.types.projects import Project
+    from app.graphql.types.responsibility import Assignment
 
 
 def _reveal(context: GraphQLContext, record: str, region_code: str, record_id: uuid.UUID, field: str) -> None:
@@ -200,7 +206,7 @@ class Household:
 
     @strawberry.field(description="Incomes by year")
     async def incomes(self, info: Info) -> list[Income]:
-        rows = (await loaders.household_incomes(info.context, [self.id]))[0]
+        rows = await info.context.loader(loaders.household_incomes).load(self.id)
         return [Income.from_row(row) for row in rows]
 
     @strawberry.field(description="两不愁三保障 and safe drinking water")
@@ -214,6 +220,51 @@ class Household:
         return [HouseholdEvent.from_row(row) for row in rows]
 
     # Links to other areas (responsibility, plans, projects, funds): fields added by their owners ----------
+
+    @strawberry.field(
+        description="Its pairings (结对帮扶) with cadres and enterprises, oldest first: `active` true "
+        "(default) the active ones, false the ended ones, null all"
+    )
+    async def assignments(
+        self, info: Info, active: bool | None = True
+    ) -> list[Annotated[Assignment, strawberry.lazy("app.graphql.types.responsibility")]]:
+        from app.graphql.types.responsibility import Assignment, assignments_of_household
+
+        rows = await info.context.loader(assignments_of_household).load((self.id, active))
+        return [Assignment.from_row(row) for row in rows]
+
+    @strawberry.field(description="Assistance plans (帮扶计划), by year, with their measures")
+    async def plans(self, info: Info) -> list[Annotated[Plan, strawberry.lazy("app.graphql.types.plans")]]:
+        from app.graphql.types.plans import household_plans
+
+        return await household_plans(info, self.id)
+
+    @strawberry.field(description="The latest visits and work logs (走访), newest first (`latest`: 1 to 50)")
+    async def visits(
+        self, info: Info, latest: int = 10
+    ) -> list[Annotated[Visit, strawberry.lazy("app.graphql.types.plans")]]:
+        from app.graphql.types.plans import household_visits
+
+        return await household_visits(info, self.id, latest)
+
+    @strawberry.field(
+        description="The projects of the library it benefits from (带贫户 of), by region and id"
+    )
+    async def projects(
+        self, info: Info
+    ) -> list[Annotated[Project, strawberry.lazy("app.graphql.types.projects")]]:
+        from app.graphql.types.projects import household_projects
+
+        return await household_projects(info, self.id)
+
+    @strawberry.field(description="Its payee accounts (for payments to the household)")
+    async def fund_accounts(
+        self, info: Info
+    ) -> list[Annotated[FundAccount, strawberry.lazy("app.graphql.types.funds")]]:
+        from app.graphql.types.funds import FundAccount, accounts_of_household
+
+        rows = await info.context.loader(accounts_of_household).load(self.id)
+        return [FundAccount.from_row(row) for row in rows]
 
 
 @strawberry.input(description="The household list's filters (the same as GET /api/v1/households)")

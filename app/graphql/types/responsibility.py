@@ -26,15 +26,22 @@ from app.domain.responsibility.assignments import AssignmentFilter
 from app.domain.responsibility.batches import ASSIGNMENT_KEYS
 from app.domain.responsibility.directory import CADRE_KEYS, UNIT_KEYS
 from app.graphql import loaders
-from app.graphql.connections import AFTER_DESCRIPTION, DEFAULT_FIRST, FIRST_DESCRIPTION, Connection, page_request
+from app.graphql.connections import (
+    AFTER_DESCRIPTION,
+    DEFAULT_FIRST,
+    FIRST_DESCRIPTION,
+    Connection,
+    page_request,
+)
 from app.graphql.context import GraphQLContext, Info
-from app.graphql.types.support import attributes, checked
 from app.graphql.types.households import Household
 from app.graphql.types.regions import Region
+from app.graphql.types.support import attributes, checked
 
 RANKS = "县级领导 county_leader, 科级 section, 一般干部 general, 村两委 village"
 KINDS = (
-    "包乡 township_cover, 包村 village_cover, 第一书记 first_secretary, 驻村工作队 work_team, 结对帮扶 pairing"
+    "包乡 township_cover, 包村 village_cover, 第一书记 first_secretary, 驻村工作队 work_team, "
+    "结对帮扶 pairing"
 )
 
 # DataLoader batch functions ------------------------------------------------------------------------------
@@ -196,7 +203,9 @@ class Cadre:
         return [Assignment.from_row(row) for row in rows]
 
 
-@strawberry.type(description="An assignment: 包乡, 包村, 第一书记, 驻村工作队 or 结对帮扶, active until it ends")
+@strawberry.type(
+    description="An assignment: 包乡, 包村, 第一书记, 驻村工作队 or 结对帮扶, active until it ends"
+)
 class Assignment:
     id: uuid.UUID
     kind: str = strawberry.field(description=KINDS)
@@ -306,7 +315,9 @@ class ResponsibilityChain:
     village: ChainRegion
     township: ChainRegion
     county: ChainRegion
-    pairings: list[ChainEntry] = strawberry.field(description="结对帮扶: cadres and enterprises paired with it")
+    pairings: list[ChainEntry] = strawberry.field(
+        description="结对帮扶: cadres and enterprises paired with it"
+    )
     first_secretary: ChainEntry | None = strawberry.field(description="第一书记 of the village")
     work_team: list[ChainEntry] = strawberry.field(description="驻村工作队, the leader first")
     village_cover: list[ChainEntry] = strawberry.field(description="包村干部")
@@ -344,7 +355,8 @@ class ResponsibilityChain:
             village_cover=[entry(value) for value in document["village_cover"]],
             township_cover=[entry(value) for value in document["township_cover"]],
             county_leaders=[
-                ChainLeader(**{**leader, "unit": unit(leader["unit"])}) for leader in document["county_leaders"]
+                ChainLeader(**{**leader, "unit": unit(leader["unit"])})
+                for leader in document["county_leaders"]
             ],
             has_responsible_person=document["has_responsible_person"],
         )
@@ -356,7 +368,9 @@ class ResponsibilityChain:
 @strawberry.input(description="The work-unit list's filters (the same as GET /api/v1/work-units)")
 class WorkUnitFilterInput:
     region: str | None = strawberry.field(default=None, description="Only this region's subtree")
-    kind: str | None = strawberry.field(default=None, description="department, enterprise, social_organisation")
+    kind: str | None = strawberry.field(
+        default=None, description="department, enterprise, social_organisation"
+    )
 
 
 @strawberry.input(description="The cadre list's filters (the same as GET /api/v1/cadres)")
@@ -411,7 +425,7 @@ class ResponsibilityQuery:
     async def work_units(
         self,
         info: Info,
-        filter: WorkUnitFilterInput | None = None,  # noqa: A002 - the GraphQL argument's name
+        filter: WorkUnitFilterInput | None = None,
         first: First = DEFAULT_FIRST,
         after: After = None,
     ) -> Connection[WorkUnit]:
@@ -425,7 +439,7 @@ class ResponsibilityQuery:
         return Connection.of(page, UNIT_KEYS, lambda row: WorkUnit.from_row(attributes(row)), count)
 
     @strawberry.field(description="A work unit in your scope (an error `work_unit.not_found` otherwise)")
-    async def work_unit(self, info: Info, id: uuid.UUID) -> WorkUnit:  # noqa: A002
+    async def work_unit(self, info: Info, id: uuid.UUID) -> WorkUnit:
         unit = await load_unit(info, id)
         if unit is None:
             raise NotFound("work unit")
@@ -435,7 +449,7 @@ class ResponsibilityQuery:
     async def cadres(
         self,
         info: Info,
-        filter: CadreFilterInput | None = None,  # noqa: A002
+        filter: CadreFilterInput | None = None,
         first: First = DEFAULT_FIRST,
         after: After = None,
     ) -> Connection[Cadre]:
@@ -449,7 +463,7 @@ class ResponsibilityQuery:
         return Connection.of(page, CADRE_KEYS, lambda row: Cadre.from_row(attributes(row), context), count)
 
     @strawberry.field(description="A cadre working in your scope (an error `cadre.not_found` otherwise)")
-    async def cadre(self, info: Info, id: uuid.UUID) -> Cadre:  # noqa: A002
+    async def cadre(self, info: Info, id: uuid.UUID) -> Cadre:
         cadre = await load_cadre(info, id)
         if cadre is None:
             raise NotFound("cadre")
@@ -459,13 +473,15 @@ class ResponsibilityQuery:
     async def assignments(
         self,
         info: Info,
-        filter: AssignmentFilterInput | None = None,  # noqa: A002
+        filter: AssignmentFilterInput | None = None,
         first: First = DEFAULT_FIRST,
         after: After = None,
     ) -> Connection[Assignment]:
         context = info.context
         f = _assignment_filter(filter)
-        page = await batches.assignment_page(context.session, context.principal, f, page_request(first, after))
+        page = await batches.assignment_page(
+            context.session, context.principal, f, page_request(first, after)
+        )
 
         async def count() -> int:
             return await batches.count_assignments(context.session, context.principal, f)
@@ -473,7 +489,7 @@ class ResponsibilityQuery:
         return Connection.of(page, ASSIGNMENT_KEYS, lambda row: Assignment.from_row(attributes(row)), count)
 
     @strawberry.field(description="An assignment in your scope (an error `assignment.not_found` otherwise)")
-    async def assignment(self, info: Info, id: uuid.UUID) -> Assignment:  # noqa: A002
+    async def assignment(self, info: Info, id: uuid.UUID) -> Assignment:
         row = await info.context.loader(assignment_by_id).load(id)
         if row is None:
             raise NotFound("assignment")
@@ -488,4 +504,3 @@ class ResponsibilityQuery:
         context = info.context
         document = await chain.household_chain(context.session, context.principal, household_id)
         return ResponsibilityChain.from_document(document)
-

@@ -8,10 +8,18 @@ from tests.conftest import TREE
 from tests.graphql.sweep import Listing, Spec, Targeted
 
 REGION_FIELDS = "code name level parentCode"
+STATS = """
+    regionCode year households people poorHouseholds poorPeople ruralPopulation povertyIncidence
+    byStatus { key households people } byAttribute { key households people } byCause { key households people }
+    byCategory { key households people } monitoring { key households people }
+    exits { year households people } returns { year households people }
+    coverage { households covered uncovered ratio } funds { received disbursed balance balanceRatio }
+"""
 REGION = f"""
 query($code: String!) {{
   region(code: $code) {{
     {REGION_FIELDS}
+    stats(year: 2020) {{ {STATS} }}
     parent {{ {REGION_FIELDS} }}
     children {{ {REGION_FIELDS} }}
     ancestors {{ {REGION_FIELDS} }}
@@ -68,7 +76,8 @@ query($first: Int!, $after: String) {
 """
 
 ROOTS: dict[str, Spec] = {
-    "region": Targeted(None, REGION, lambda w, region, p: {"code": region}),
+    # With its statistics, which need households:read (admin reads regions, not their figures).
+    "region": Targeted(Permission.HOUSEHOLDS_READ, REGION, lambda w, region, p: {"code": region}),
     "regions": Listing(None, REGIONS, lambda w: list(TREE), region_key="code"),
     "household": Targeted(
         Permission.HOUSEHOLDS_READ,
