@@ -7,6 +7,7 @@
    chains: work_units, cadres, assignments); worker processes write the lines county by county, so this
    process only moves bytes and never holds more than a few counties.
 5. Build the keys and indexes again, two at a time, then the foreign keys; ANALYZE.
+6. Rebuild the statistics rollups (what ``fupin stats rebuild`` does): COPY bypasses their upkeep.
 
 Every record comes from a generator seeded per village (a county's units and leaders per county, a
 township's cover per township): the same command loads the same rows, and a smaller dataset is the first
@@ -33,7 +34,10 @@ import asyncpg
 from sqlalchemy.engine import make_url
 
 from app.db.migrate import upgrade
+from app.db.session import create_database
 from app.domain.auth.passwords import hash_password
+from app.domain.stats import rollups
+from app.settings import Settings
 from bench.province import COUNTIES, Province, Village, build_province
 from bench.registry import HOUSEHOLD_COLUMNS, INCOME_COLUMNS, INDICATOR_COLUMNS, MEMBER_COLUMNS, Registry
 from bench.responsibility import (
@@ -295,6 +299,9 @@ async def generate(
             await restore_secondary_structures(dsn, definitions)
         with timings.phase("analyze"):
             await conn.execute("ANALYZE")
+        with timings.phase("statistics rollups"):  # fupin stats rebuild: the load went in by COPY
+            await rebuild_rollups(database_url)
+            await conn.execute("ANALYZE village_rollups, township_rollups, fund_rollups")
         counts = {
             table: await conn.fetchval(f"SELECT count(*) FROM {table}") for table in ("regions", *BULK_TABLES)
         }
@@ -316,6 +323,16 @@ async def generate(
     DATA_DIR.mkdir(exist_ok=True)
     (DATA_DIR / f"{summary['database']}.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False))
     return summary
+
+
+async def rebuild_rollups(database_url: str) -> None:
+    """What ``fupin stats rebuild`` does: every statistics rollup recomputed from the loaded rows."""
+    database = create_database(Settings(database_url=database_url, database_statement_timeout_ms=0))
+    try:
+        async with database.sessionmaker() as session, session.begin():
+            await rollups.rebuild_all(session)
+    finally:
+        await database.dispose()
 
 
 def main() -> None:

@@ -31,7 +31,7 @@ from app.logging import logger
 # Methods outside this set are counted as "other": a client must not be able to add label values at will.
 KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 UNMATCHED = "unmatched"  # 404s of paths no route serves: one series, whatever the path
-# The text format every Prometheus version reads; "_created" series would double the page for no alert's use.
+# No "<counter>_created" series (process-wide): they would double the page for no alert's use.
 disable_created_metrics()  # type: ignore[no-untyped-call]
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 
@@ -144,8 +144,9 @@ class RequestCollector(Collector):
     Prometheus scrapes.
 
     prometheus-client's own Counter and Histogram take a lock per increment (three per request) and scan
-    the buckets in Python: about 3.5 µs a request (bench/metrics_overhead.py). Requests are counted on the
-    event loop's thread only, so plain integers need no lock, and ``bisect`` finds the bucket.
+    the buckets in Python: 1.1 µs of CPU a request against 0.2 µs here (bench/metrics_overhead.py).
+    Requests are counted on the event loop's thread only, so plain integers need no lock, and ``bisect``
+    finds the bucket.
     """
 
     def __init__(self) -> None:

@@ -66,3 +66,13 @@ async def household_indicators(context: GraphQLContext, keys: Sequence[uuid.UUID
 async def household_events(context: GraphQLContext, keys: Sequence[uuid.UUID]) -> list[list[Row[Any]]]:
     found = await households.events_by_household(context.session, context.principal, keys)
     return [found[key] for key in keys]
+
+
+async def publicity_by_id(context: GraphQLContext, keys: Sequence[uuid.UUID]) -> list[Row[Any] | None]:
+    found = await households.publicities_by_id(context.session, context.principal, keys)
+    return [found.get(key) for key in keys]
+
+
+async def publicity_objections(context: GraphQLContext, keys: Sequence[uuid.UUID]) -> list[list[Row[Any]]]:
+    found = await households.objections_by_publicity(context.session, context.principal, keys)
+    return [found[key] for key in keys]

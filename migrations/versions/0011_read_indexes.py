@@ -10,8 +10,9 @@ bench/generate.py with three plan measures per household (bench/RESULTS.md, "Rea
   index alone, where it read every assignment's row to check its kind; it replaces (cadre_id);
 * active assignments by (kind, region_code) carrying household_id and cadre_id (PostgreSQL INCLUDE): the
   households' coverage reads a subtree's pairings from the index alone; it replaces (kind, region_code);
-* active assignments by household_id carrying kind and cadre_id: "has this household a responsible person"
-  (the uncovered list, the chain) from the index alone; it replaces (household_id);
+* active assignments by household_id carrying kind, cadre_id and region_code (which the caller's scope
+  bounds): "has this household a responsible person" (the uncovered list) from the index alone; it
+  replaces (household_id);
 * active members by (region_code, household_id) carrying schooling, insurance and labour ability: the
   five-coverages report aggregates a subtree's members from the index (it read the whole members table);
 * plan measures by (year, region_code) carrying status, category and household_id: the five-coverages
@@ -72,7 +73,7 @@ def upgrade() -> None:
         "assignments",
         ["household_id"],
         unique=False,
-        postgresql_include=["kind", "cadre_id"],
+        postgresql_include=["kind", "cadre_id", "region_code"],
         postgresql_where=ACTIVE_ASSIGNMENT,
         sqlite_where=ACTIVE_ASSIGNMENT,
     )

@@ -16,7 +16,7 @@ import itertools
 import re
 import sqlite3
 import warnings
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,8 +24,9 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import Table, delete, insert, select
+from sqlalchemy import Table, delete, insert, select, text
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.db.base import Base
 from app.db.session import Database
@@ -55,7 +56,7 @@ from tests.api.sweep import projects as project_specs
 from tests.api.sweep import responsibility as responsibility_specs
 from tests.api.sweep import stats as stats_specs
 from tests.api.sweep import sync as sync_specs
-from tests.conftest import filled_tables, make_user, store_tree
+from tests.conftest import _empty_tables, make_user, store_tree, truncate
 
 DOMAINS = (
     platform_specs,
@@ -99,16 +100,17 @@ class _Image:
     sequence: int  # where tests/factories.py's counter stood: requests number their records after the world's
     sqlite: sqlite3.Connection | None  # SQLite: an in-memory copy of the database file
     rows: dict[Table, list[dict[str, Any]]]  # PostgreSQL: every row of every table
+    digests: dict[str, str]  # PostgreSQL: a digest of each table's rows
 
 
 class Worlds:
     """The world is built once per run and put back before every route, rather than built per route (the
     builds were a third of the sweep's time). Each route starts from exactly the state of a fresh build: the
-    same rows in every table (SQLite: the file copied back by the backup API; PostgreSQL: every table's rows
-    rewritten with triggers and foreign keys paused, as in a replica), a fresh copy of the World, fresh
-    tokens, and the factories' counter where the build left it, so the route's requests create the records
-    they would after a fresh build. A World that cannot be copied, or a PostgreSQL role that may not pause
-    triggers, falls back to a build per route (same checks, slower) with a warning."""
+    same rows in every table (SQLite: the file copied back by the backup API; PostgreSQL: the tables whose
+    rows differ rewritten, with triggers and foreign-key checks paused as in a replica), a fresh copy of the
+    World, fresh tokens, and the factories' counter where the build left it, so that the route's requests
+    create the records they would after a fresh build. A World that cannot be copied, or a PostgreSQL role
+    that may not pause triggers, falls back to a build per route (same checks, slower) with a warning."""
 
     def __init__(self, db: Database, settings: Settings) -> None:
         self._db = db
@@ -117,8 +119,9 @@ class Worlds:
         self._reusable = True
 
     async def fresh(self, app: FastAPI) -> World:
-        await app.state.jobs.wait_idle()  # the previous route's jobs have ended
+        await app.state.jobs.wait_idle()  # the previous test's jobs have ended
         if self._image is None:
+            await _empty_tables(self._db)
             world = await build_world(self._db, self._settings)
             if self._reusable:
                 self._image = await self._capture(world)
@@ -127,7 +130,7 @@ class Worlds:
         if image.sqlite is not None:
             await asyncio.to_thread(_sqlite_restore, image.sqlite, self._settings.sqlite_path)
         else:
-            await _postgresql_restore(self._db, image.rows)
+            await _postgresql_restore(self._db, image)
         factories._sequence = itertools.count(image.sequence)
         world = copy.deepcopy(image.world)
         # As build_world's make_user issues them; the first ones may have expired since.
@@ -146,7 +149,7 @@ class Worlds:
         factories._sequence = itertools.count(sequence)
         if self._settings.is_sqlite:
             copied = await asyncio.to_thread(_sqlite_copy, self._settings.sqlite_path)
-            return _Image(pristine, sequence, copied, {})
+            return _Image(pristine, sequence, copied, {}, {})
         try:
             async with self._db.engine.begin() as connection:
                 await connection.exec_driver_sql("SET LOCAL session_replication_role = replica")
@@ -160,7 +163,8 @@ class Worlds:
                 ]
                 for table in Base.metadata.sorted_tables
             }
-        return _Image(pristine, sequence, None, rows)
+            digests = await _digests(connection)
+        return _Image(pristine, sequence, None, rows, digests)
 
     def close(self) -> None:
         if self._image is not None and self._image.sqlite is not None:
@@ -189,16 +193,62 @@ def _sqlite_restore(image: sqlite3.Connection, path: Path) -> None:
         target.close()
 
 
-async def _postgresql_restore(db: Database, rows: dict[Table, list[dict[str, Any]]]) -> None:
+async def _digests(connection: AsyncConnection) -> dict[str, str]:
+    """PostgreSQL: the md5 of each table's rows (their text, sorted), in one query."""
+    quote = connection.dialect.identifier_preparer.quote
+    digests = [
+        f"SELECT '{table.name}', md5(coalesce(string_agg(x::text, chr(10) ORDER BY x::text), ''))"  # noqa: S608
+        f" FROM {quote(table.name)} AS x"
+        for table in Base.metadata.sorted_tables
+    ]
+    return dict((await connection.exec_driver_sql(" UNION ALL ".join(digests))).all())  # type: ignore[arg-type]
+
+
+async def _postgresql_restore(db: Database, image: _Image) -> None:
     async with db.engine.begin() as connection:
-        # No triggers (the append-only tables', the ledger's guards) nor foreign-key checks in this
-        # transaction: the rows written are a copy of a consistent state.
+        # No triggers (the ledger's guards) nor foreign-key checks in this transaction, so each table can
+        # be rewritten alone: what is written is a copy of a consistent state.
         await connection.exec_driver_sql("SET LOCAL session_replication_role = replica")
-        for table in await filled_tables(connection, reversed(Base.metadata.sorted_tables)):
+        digests = await _digests(connection)
+        changed = {table for table in image.rows if digests[table.name] != image.digests[table.name]}
+        # Triggers that fire ALWAYS (the audit log's) refuse a DELETE even here: such a table is truncated,
+        # and so, by CASCADE, is every table that refers to it, which must then be rewritten too.
+        always = await _always_guarded(connection)
+        truncated = {table for table in changed if table.name in always}
+        rewritten = changed | _referring(truncated)
+        if truncated:
+            await truncate(connection, sorted(table.name for table in truncated))
+        for table in rewritten - truncated:
             await connection.execute(delete(table))
-        for table, values in rows.items():
-            if values:
-                await connection.execute(insert(table), values)
+        for table in rewritten:
+            if image.rows[table]:
+                await connection.execute(insert(table), image.rows[table])
+
+
+_ALWAYS: dict[str, set[str]] = {}
+
+
+async def _always_guarded(connection: AsyncConnection) -> set[str]:
+    key = str(connection.engine.url)
+    if key not in _ALWAYS:
+        # tgtype bit 8: a DELETE trigger; tgenabled 'A': fires whatever session_replication_role says.
+        query = "SELECT DISTINCT tgrelid::regclass::text FROM pg_trigger"
+        query += " WHERE tgtype & 8 <> 0 AND tgenabled = 'A'"
+        _ALWAYS[key] = set((await connection.exec_driver_sql(query)).scalars())
+    return _ALWAYS[key]
+
+
+def _referring(tables: set[Table]) -> set[Table]:
+    """The tables that refer to ``tables``, directly or not."""
+    found: set[Table] = set()
+    grew = True
+    while grew:
+        grew = False
+        for table in Base.metadata.sorted_tables:
+            if table not in found and any(fk.column.table in tables | found for fk in table.foreign_keys):
+                found.add(table)
+                grew = True
+    return found
 
 
 async def snapshot(db: Database) -> dict[str, list[str]]:
@@ -224,27 +274,56 @@ async def snapshot(db: Database) -> dict[str, list[str]]:
     return {name: sorted(rows) for name, rows in state.items()}
 
 
+class WriteMarks:
+    """A number that moves whenever a write is committed to the database: the same number before and after a
+    request proves that it wrote nothing, anywhere. SQLite: ``PRAGMA data_version`` on a connection of our
+    own, which changes with every commit by any other connection. PostgreSQL: the next transaction id of the
+    cluster (every transaction that writes gets one; other databases' writes move it too, which costs no
+    more than a full comparison)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._sqlite = sqlite3.connect(settings.sqlite_path) if settings.is_sqlite else None
+
+    async def read(self, db: Database) -> int:
+        if self._sqlite is not None:
+            return int(self._sqlite.execute("PRAGMA data_version").fetchone()[0])
+        async with db.engine.connect() as connection:
+            return int(await connection.scalar(text("SELECT pg_snapshot_xmax(pg_current_snapshot())::text")))
+
+    def close(self) -> None:
+        if self._sqlite is not None:
+            self._sqlite.close()
+
+
 class Snapshots:
     """The state of every table as last proven: a refused write's after-snapshot is the next one's before,
     so a run of refusals reads the tables once each instead of twice per request (it was two thirds of
-    the sweep's time). Anything that may have written forgets it."""
+    the sweep's time); and when no write at all was committed since that state was read (the write mark
+    has not moved), it still is the state, with no need to read it again. Anything that may have written
+    forgets it."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, marks: WriteMarks) -> None:
         self._db = db
+        self._marks = marks
         self._known: dict[str, list[str]] | None = None
+        self._mark: int | None = None  # read before the tables were
 
     async def current(self) -> dict[str, list[str]]:
         if self._known is None:
+            self._mark = await self._marks.read(self._db)
             self._known = await snapshot(self._db)
         return self._known
 
     async def assert_unchanged(self, before: dict[str, list[str]], context: Any) -> None:
+        mark = await self._marks.read(self._db)
+        if before is self._known and mark == self._mark:
+            return  # nothing was committed since ``before`` was read
         after = await snapshot(self._db)
         assert after == before, ("a refused write changed data", *context)
-        self._known = after
+        self._known, self._mark = after, mark
 
     def forget(self) -> None:
-        self._known = None
+        self._known = self._mark = None
 
 
 def _url(path: str, request: Request) -> str:
@@ -278,6 +357,16 @@ def test_every_route_is_declared_for_the_sweep(app: FastAPI) -> None:
     assert not stale, f"the sweep declares routes that no longer exist: {sorted(stale)}"
 
 
+@pytest.fixture
+async def sweep_client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """The conftest's ``client`` without its ``db``: the tables are not emptied first, as Worlds.fresh()
+    puts them in the world's state (on PostgreSQL rewriting only the tables that differ from it)."""
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False, client=("203.0.113.7", 50000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        yield http
+    await app.state.jobs.wait_idle()
+
+
 @pytest.fixture(scope="session")
 def worlds(database: Database, settings: Settings) -> Iterator[Worlds]:
     kept = Worlds(database, settings)
@@ -285,17 +374,31 @@ def worlds(database: Database, settings: Settings) -> Iterator[Worlds]:
     kept.close()
 
 
+@pytest.fixture(scope="session")
+def write_marks(database: Database, settings: Settings) -> Iterator[WriteMarks]:
+    marks = WriteMarks(settings)
+    yield marks
+    marks.close()
+
+
 @pytest.mark.parametrize(("method", "path"), sorted(SPECS))
 async def test_scope_sweep(
-    method: str, path: str, client: httpx.AsyncClient, db: Database, worlds: Worlds, app: FastAPI
+    method: str,
+    path: str,
+    sweep_client: httpx.AsyncClient,
+    worlds: Worlds,
+    write_marks: WriteMarks,
+    database: Database,
+    app: FastAPI,
 ) -> None:
+    client = sweep_client
     spec = SPECS[(method, path)]
     if isinstance(spec, Public):
         response = await client.request(method, path)
         assert response.status_code < 500, response.text
         return
     world = await worlds.fresh(app)
-    snapshots = Snapshots(db)
+    snapshots = Snapshots(database, write_marks)
     for principal, token in world.principals:
         who = f"{sorted(principal.roles)} at {principal.region_code}"
         if method != "GET" and not isinstance(spec, Targeted):

@@ -3,11 +3,14 @@ and DataLoaders: the statements of a request do not grow with the number of hous
 
 from __future__ import annotations
 
+import uuid
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import select
 
-from app.db.models import AuditEntry
+from app.db.base import utcnow
+from app.db.models import AuditEntry, HouseholdEvent, Objection, Publicity
 from app.db.session import Database
 from app.domain.principal import Role
 from tests.conftest import COUNTY, VILLAGE_A1, VILLAGE_A2, VILLAGE_B1, VILLAGE_B2
@@ -105,7 +108,9 @@ async def test_no_audit_when_personal_data_is_not_selected(gql, tree, account_fa
         assert (await session.scalars(select(AuditEntry))).all() == []
 
 
-async def test_filters_and_paging_follow_the_rest_list(gql, client, tree, account_factory, db: Database) -> None:  # type: ignore[no-untyped-def]
+async def test_filters_and_paging_follow_the_rest_list(
+    gql, client, tree, account_factory, db: Database
+) -> None:  # type: ignore[no-untyped-def]
     await _households(db, 5)
     await make_household(db, VILLAGE_B1, status="exited", exited_year=2019, head_name="张三丰")
     officer = await account_factory(COUNTY, Role.COUNTY_OFFICER)
@@ -177,3 +182,63 @@ async def test_household_by_id(gql, tree, account_factory, db: Database) -> None
     assert body["data"] is None
     assert error_codes(body) == ["household.not_found"]
     assert body["errors"][0]["message"] == "The household does not exist."
+
+
+async def test_history_with_publicity_and_objections(gql, tree, account_factory, db: Database) -> None:  # type: ignore[no-untyped-def]
+    household = await make_household(db, VILLAGE_A1)
+    publicity_id = uuid.uuid4()
+    async with db.sessionmaker() as session, session.begin():
+        session.add(
+            Publicity(
+                id=publicity_id,
+                household_id=household.id,
+                region_code=VILLAGE_A1,
+                procedure="exit",
+                step="village_publicity",
+                level="village",
+                starts_on=date(2020, 10, 1),
+                ends_on=date(2020, 10, 7),
+                created_at=utcnow(),
+            )
+        )
+        await session.flush()
+        for n, action in enumerate(("exit_proposed", "exit_publicized")):
+            session.add(
+                HouseholdEvent(
+                    household_id=household.id,
+                    region_code=VILLAGE_A1,
+                    procedure="exit",
+                    action=action,
+                    actor_name="村干部",
+                    at=datetime(2020, 9, 29 + n, tzinfo=UTC),
+                    publicity_id=publicity_id if n else None,
+                )
+            )
+        session.add(
+            Objection(
+                household_id=household.id,
+                publicity_id=publicity_id,
+                region_code=VILLAGE_A1,
+                raised_on=date(2020, 10, 3),
+                content="收入未核实",
+                created_at=utcnow(),
+            )
+        )
+    clerk = await account_factory(VILLAGE_A1, Role.VILLAGE_CLERK)
+    body = await gql(
+        clerk.token,
+        "query($id: UUID!) { household(id: $id) { history { action publicity { step endsOn "
+        "objections { content status } } } } }",
+        {"id": str(household.id)},
+    )
+    assert body["data"]["household"]["history"] == [
+        {"action": "exit_proposed", "publicity": None},
+        {
+            "action": "exit_publicized",
+            "publicity": {
+                "step": "village_publicity",
+                "endsOn": "2020-10-07",
+                "objections": [{"content": "收入未核实", "status": "open"}],
+            },
+        },
+    ]

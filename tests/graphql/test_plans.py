@@ -79,11 +79,11 @@ async def test_plans_out_of_scope_are_not_found(gql, tree, account_factory, db) 
     assert body["errors"][0]["extensions"]["status"] == 404
 
 
-async def test_household_links_statements_do_not_grow(gql, tree, account_factory, db) -> None:
+async def test_household_links_statements_do_not_grow(gql, app, tree, account_factory, db) -> None:
     county = await account_factory(COUNTY, Role.COUNTY_OFFICER)
     cadre = await make_cadre(db, VILLAGE_A1)
     await _household_with_plan(db, VILLAGE_A1, cadre)
-    with StatementCounter(db) as one:
+    with StatementCounter(app.state.database) as one:
         body = await gql(county.token, HOUSEHOLDS_WITH_PLANS, {"first": 20})
     nodes = body["data"]["households"]["nodes"]
     assert len(nodes) == 1
@@ -91,11 +91,12 @@ async def test_household_links_statements_do_not_grow(gql, tree, account_factory
     assert [v["visitedOn"] for v in nodes[0]["visits"]] == ["2020-05-03", "2020-05-02"]
     for n in range(19):  # 20 households: the most the cost limit lets this query ask for
         await _household_with_plan(db, (VILLAGE_A1, VILLAGE_A2, VILLAGE_B1)[n % 3], cadre)
-    with StatementCounter(db) as many:
+    with StatementCounter(app.state.database) as many:
         body = await gql(county.token, HOUSEHOLDS_WITH_PLANS, {"first": 20})
     nodes = body["data"]["households"]["nodes"]
     assert len(nodes) == 20
     assert all(len(node["plans"][0]["measures"]) == 2 and len(node["visits"]) == 2 for node in nodes)
+    assert one.count > 3, one.statements  # the counter sees the app's statements
     assert many.count == one.count, (one.statements, many.statements)
 
 
@@ -147,3 +148,45 @@ async def test_latest_visits_are_bounded(gql, tree, account_factory, db) -> None
         {"id": str(household.id)},
     )
     assert error_codes(body) == ["visits.invalid_latest"]
+
+
+async def test_five_coverages_match_rest(gql, client: httpx.AsyncClient, tree, account_factory, db) -> None:
+    county = await account_factory(COUNTY, Role.INSPECTOR)
+    household = await make_household(db, VILLAGE_A1, members=3, housing_safety_grade="C")
+    plan = await make_plan(db, household)
+    await make_measure(db, plan, category="house_renovation", status="done")
+    await make_household(db, VILLAGE_B1, members=2)
+    await make_household(db, VILLAGE_A2, status="exited")
+    coverages = " ".join(
+        f"{name} {{ eligible lacking }}"
+        for name in ("education", "medicalInsurance", "houseRenovation", "employment", "photovoltaic")
+    )
+    query = f"""query ($code: String!, $exited: Boolean!) {{
+      fiveCoverages(regionCode: $code, year: 2020, includeExited: $exited) {{
+        regionCode name year includeExited households coverages {{ {coverages} }}
+        children {{ regionCode name households coverages {{ {coverages} }} }} }} }}"""
+    for exited in (False, True):
+        body = await gql(county.token, query, {"code": COUNTY, "exited": exited})
+        assert "errors" not in body, body
+        found = body["data"]["fiveCoverages"]
+        rest = (
+            await client.get(
+                f"/api/v1/regions/{COUNTY}/five-coverages",
+                params={"year": 2020, "include_exited": str(exited).lower()},
+                headers=county.headers,
+            )
+        ).json()
+
+        def snake(counts: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
+            return {"".join("_" + c.lower() if c.isupper() else c for c in k): v for k, v in counts.items()}
+
+        assert (found["households"], found["includeExited"]) == (rest["households"], exited)
+        assert snake(found["coverages"]) == rest["coverages"]
+        assert [(c["regionCode"], c["households"], snake(c["coverages"])) for c in found["children"]] == [
+            (c["region_code"], c["households"], c["coverages"]) for c in rest["children"]
+        ]
+    assert found["coverages"]["houseRenovation"] == {"eligible": 1, "lacking": 0}
+    bad = await gql(
+        county.token, query.replace("year: 2020", "year: 1999"), {"code": COUNTY, "exited": False}
+    )
+    assert error_codes(bad) == ["validation"]

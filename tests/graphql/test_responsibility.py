@@ -64,17 +64,20 @@ async def test_assignments_list_with_cadres_and_households(gql, tree, account_fa
     assert [node["regionCode"] for node in rest["data"]["assignments"]["nodes"]] == [VILLAGE_A1, VILLAGE_B1]
 
 
-async def test_assignment_statements_do_not_grow_with_assignments(gql, tree, account_factory, db) -> None:
+async def test_assignment_statements_do_not_grow_with_assignments(
+    gql, app, tree, account_factory, db
+) -> None:
     county = await account_factory(COUNTY, Role.COUNTY_OFFICER)
     await _pairings(db, 1)
-    with StatementCounter(db) as one:
+    with StatementCounter(app.state.database) as one:
         body = await gql(county.token, ASSIGNMENTS, {"first": 100})
     assert len(body["data"]["assignments"]["nodes"]) == 1
     await _pairings(db, 49, VILLAGE_A2)
-    with StatementCounter(db) as fifty:
+    with StatementCounter(app.state.database) as fifty:
         body = await gql(county.token, ASSIGNMENTS, {"first": 100})
     assert len(body["data"]["assignments"]["nodes"]) == 50
     assert all(node["cadre"]["unit"] and node["household"] for node in body["data"]["assignments"]["nodes"])
+    assert one.count > 3, one.statements  # the counter sees the app's statements
     assert fifty.count == one.count, (one.statements, fifty.statements)
 
 
@@ -212,3 +215,38 @@ async def test_responsibility_chain(gql, tree, account_factory, db) -> None:
     other = await make_household(db, VILLAGE_A2)
     body = await gql(clerk.token, query, {"id": str(other.id)})
     assert error_codes(body) == ["household.not_found"]
+
+
+async def test_coverage_matches_rest(gql, client: httpx.AsyncClient, tree, account_factory, db) -> None:
+    township = await account_factory(TOWNSHIP_A, Role.TOWNSHIP_REVIEWER)
+    cadre = await make_cadre(db, VILLAGE_A1, rank="section")
+    covered = await make_household(db, VILLAGE_A1)
+    await make_household(db, VILLAGE_A1)
+    await make_household(db, VILLAGE_A2, status="exited")
+    await make_assignment(db, "pairing", VILLAGE_A1, cadre_id=cadre.id, household_id=covered.id)
+    counts = (
+        "households householdsRegistered householdsExited householdsUncovered villages poorVillages "
+        "villagesWithoutFirstSecretary villagesWithoutTeam cadres cadresBelowQuota cadresAboveQuota units "
+        "unitsBelowQuota unitsAboveQuota"
+    )
+    query = f"""query ($code: String!) {{ responsibilityCoverage(regionCode: $code) {{
+      regionCode name level totals {{ {counts} }} children {{ regionCode name level counts {{ {counts} }} }}
+      rules }} }}"""
+    body = await gql(township.token, query, {"code": TOWNSHIP_A})
+    assert "errors" not in body, body
+    found = body["data"]["responsibilityCoverage"]
+    rest = (await client.get(f"/api/v1/regions/{TOWNSHIP_A}/coverage", headers=township.headers)).json()
+    assert (found["regionCode"], found["name"], found["level"]) == (
+        rest["region"]["code"],
+        rest["region"]["name"],
+        rest["region"]["level"],
+    )
+    snake = {name: "".join("_" + c.lower() if c.isupper() else c for c in name) for name in counts.split()}
+    assert {snake[k]: v for k, v in found["totals"].items()} == rest["totals"]
+    assert found["totals"]["householdsUncovered"] == 2
+    assert [(c["regionCode"], {snake[k]: v for k, v in c["counts"].items()}) for c in found["children"]] == [
+        (c["region_code"], {key: c[key] for key in snake.values()}) for c in rest["children"]
+    ]
+    assert found["rules"] == rest["rules"]
+    outside = await gql(township.token, query, {"code": VILLAGE_B1})
+    assert error_codes(outside) == ["region.not_found"]

@@ -78,12 +78,10 @@ def test_every_field_is_covered() -> None:
 
 
 def _region_codes(data: Any, path: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], str]]:
-    """Every region code in an answer with its path (``regionCode`` keys, and ``code`` of regions)."""
+    """Every region code in an answer with its path (``regionCode`` of records, ``code`` of regions)."""
     found: list[tuple[tuple[str, ...], str]] = []
     if isinstance(data, dict):
         for key, value in data.items():
-            if key == "ancestors":
-                continue  # the chain above a visible region: above the scope by design
             if key in ("regionCode", "code") and isinstance(value, str) and codes.is_valid_code(value):
                 found.append(((*path, key), value))
             else:
@@ -94,8 +92,19 @@ def _region_codes(data: Any, path: tuple[str, ...] = ()) -> list[tuple[tuple[str
     return found
 
 
-def _assert_in_scope(data: Any, principal: Principal, context: Any) -> None:
-    outside = [(p, c) for p, c in _region_codes(data) if not codes.is_within(c, principal.scope_prefix)]
+def _assert_in_scope(
+    data: Any, principal: Principal, context: Any, above_scope: tuple[str, ...] = ()
+) -> None:
+    """Records lie in the caller's subtree; regions too, or above it on the caller's own chain (a region's
+    ancestors, the county and township of a responsibility chain), never beside it. Under the keys a spec
+    names in ``above_scope``, records of that chain are allowed too."""
+    above = set(codes.ancestors_of(principal.region_code))
+    outside = [
+        (path, code)
+        for path, code in _region_codes(data)
+        if not codes.is_within(code, principal.scope_prefix)
+        and not (code in above and (path[-1] == "code" or set(path) & set(above_scope)))
+    ]
     assert not outside, ("an answer holds records outside the scope", outside, *context)
 
 
@@ -129,7 +138,7 @@ async def test_graphql_scope_sweep(
             else:
                 assert not body.get("errors"), context
                 assert body["data"][root] is not None, context
-                _assert_in_scope(body["data"], principal, context)
+                _assert_in_scope(body["data"], principal, context, spec.above_scope)
     # Without a token, nothing runs: 401 as for REST.
     response = await client.post(GRAPHQL, json={"query": spec.query})
     assert response.status_code == 401, response.text
@@ -157,7 +166,7 @@ async def _sweep_listing(
         body = await graphql(client, token, spec.query, variables)
         assert not body.get("errors"), (who, body)
         connection = body["data"][root]
-        _assert_in_scope(body["data"], principal, (who, root))
+        _assert_in_scope(body["data"], principal, (who, root), spec.above_scope)
         seen.extend(node[spec.region_key] for node in connection["nodes"])
         total = connection.get("totalCount", total)
         if not connection["pageInfo"]["hasNextPage"]:

@@ -7,10 +7,13 @@ from collections.abc import Awaitable, Callable
 
 import httpx
 import pytest
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
 
+from app.db.models import ApiClient
 from app.db.session import Database
 from app.settings import Settings
-from tests.conftest import COUNTY, Account, assert_problem
+from tests.conftest import COUNTY, Account, assert_problem, make_client
 from tests.limits.support import ME, app_with, client_headers, redis_or_skip, shared
 
 AccountFactory = Callable[..., Awaitable[Account]]
@@ -186,3 +189,14 @@ async def test_an_unreachable_redis_lets_requests_through(settings: Settings, co
         answers = [await http.get(ME, headers=county.headers) for _ in range(3)]
 
     assert [r.status_code for r in answers] == [200, 200, 200]
+
+
+@pytest.mark.parametrize(("column", "value"), [("rate_limit_per_minute", 0), ("export_quota_per_day", -1)])
+async def test_the_database_refuses_limits_out_of_range(
+    db: Database, tree: dict[str, str], column: str, value: int
+) -> None:
+    stored = await make_client(db, region_code=COUNTY, roles=["data_consumer"])
+
+    with pytest.raises(IntegrityError):
+        async with db.sessionmaker() as session, session.begin():
+            await session.execute(update(ApiClient).where(ApiClient.id == stored.id).values({column: value}))

@@ -105,7 +105,7 @@ async def test_postgres_an_application_role_cannot_switch_the_triggers_off(db: D
         ):
             async with db.engine.connect() as connection:
                 await connection.execute(text(f"SET ROLE {role}"))
-                with pytest.raises(DBAPIError, match="append-only|must be owner|permission denied"):
+                with pytest.raises(DBAPIError, match=r"append-only|must be owner|permission denied"):
                     await connection.execute(text(statement), {"id": row_id} if ":id" in statement else {})
                 await connection.rollback()
     finally:
@@ -121,7 +121,8 @@ async def test_postgres_the_fixture_path_empties_it_and_restores_the_triggers(db
     _postgres(db)
     await _audit_row(db)
     query = text(
-        "SELECT tgname, tgenabled::text FROM pg_trigger WHERE tgrelid = 'audit_log'::regclass AND NOT tgisinternal"
+        "SELECT tgname, tgenabled::text FROM pg_trigger"
+        " WHERE tgrelid = 'audit_log'::regclass AND NOT tgisinternal"
     )
     async with db.engine.begin() as connection:
         before = sorted((await connection.execute(query)).all())

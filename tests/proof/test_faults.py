@@ -139,7 +139,8 @@ async def _recovers(http: httpx.AsyncClient, db: Database, ledger: Ledger, key: 
     response = await http.post(TRANSFERS, headers=headers, json=ledger.payment)
     assert response.status_code == 201, response.text
     again = await http.post(TRANSFERS, headers=headers, json=ledger.payment)
-    assert again.status_code == 201 and again.headers.get("idempotent-replayed") == "true", again.text
+    assert again.status_code == 201, again.text
+    assert again.headers.get("idempotent-replayed") == "true"
     assert await _transfers(db) == before + 1
     async with db.sessionmaker() as session:
         report = await verify(session)
@@ -187,7 +188,7 @@ async def test_statement_timeout(db: Database, settings: Settings) -> None:
         await _recovers(http, db, ledger, key, before)
 
 
-# A private cluster for the restart ---------------------------------------------------------------------------
+# A private cluster for the restart -------------------------------------------------------------------------
 
 
 def _postgres_bin() -> Path | None:

@@ -8,7 +8,6 @@ or 422), nothing changed.
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 import httpx

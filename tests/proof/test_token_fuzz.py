@@ -43,7 +43,8 @@ def protected_operations(app: FastAPI) -> list[tuple[str, str]]:
             types = {
                 p["name"]: p.get("schema", {}) for p in operation.get("parameters", []) if p["in"] == "path"
             }
-            operations.append((method.upper(), re.sub(r"\{(\w+)\}", lambda m: _value(types[m[1]]), path)))
+            url = re.sub(r"\{(\w+)\}", lambda m, types=types: _value(types[m[1]]), path)
+            operations.append((method.upper(), url))
     return operations
 
 

@@ -82,7 +82,7 @@ class Assignment(TimestampMixin, Base):
         Index(
             "ix_assignments_household_id_covering",
             "household_id",
-            postgresql_include=["kind", "cadre_id"],
+            postgresql_include=["kind", "cadre_id", "region_code"],
             postgresql_where=ACTIVE,
             sqlite_where=ACTIVE,
         ),

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Row, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db.models import Household, HouseholdEvent, Income, Indicator, Member
+from app.db.models import Household, HouseholdEvent, Income, Indicator, Member, Objection, Publicity
 from app.domain.access import require
 from app.domain.households.masking import HOUSEHOLD_FIELDS
 from app.domain.households.queries import SORT_KEYS, HouseholdFilter, household_filters
@@ -126,4 +126,37 @@ async def events_by_household(
         )
         for row in await session.execute(statement):
             found[row.household_id].append(row)
+    return found
+
+
+async def publicities_by_id(
+    session: AsyncSession, principal: Principal, ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, Row[Any]]:
+    """The publicities (公示) lifecycle steps opened, by id."""
+    require(principal, Permission.HOUSEHOLDS_READ)
+    if not ids:
+        return {}
+    statement = (
+        scoped(Publicity, principal)
+        .with_only_columns(*Publicity.__table__.c)
+        .where(Publicity.id.in_(set(ids)))
+    )
+    return {row.id: row for row in await session.execute(statement)}
+
+
+async def objections_by_publicity(
+    session: AsyncSession, principal: Principal, publicity_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[Row[Any]]]:
+    """The objections (异议) raised in each publicity, in the order they were raised."""
+    require(principal, Permission.HOUSEHOLDS_READ)
+    found: dict[uuid.UUID, list[Row[Any]]] = {publicity_id: [] for publicity_id in publicity_ids}
+    if publicity_ids:
+        statement = (
+            scoped(Objection, principal)
+            .with_only_columns(*Objection.__table__.c)
+            .where(Objection.publicity_id.in_(set(publicity_ids)))
+            .order_by(Objection.raised_on, Objection.created_at)
+        )
+        for row in await session.execute(statement):
+            found[row.publicity_id].append(row)
     return found

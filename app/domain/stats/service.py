@@ -1,5 +1,6 @@
-"""Region statistics (区域统计) read from the rollups, batched: any number of regions in a constant number
-of statements (the regions, the village counts, the township sums, the fund rows, the populations).
+"""Region statistics (区域统计) read from the rollups, batched: any number of regions in one statement (the
+regions found in scope, the village counts, the township sums, the populations, the fund rows, as one
+UNION ALL: one round trip).
 
 A village reads its own rows of ``village_rollups``; every region above reads the ``township_rollups`` rows
 of the townships under its prefix (one index range each), summed per requested region in SQL. Rollups
@@ -13,7 +14,8 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, and_, case, func, literal, or_, select, union_all
+from sqlalchemy import BigInteger, ColumnElement, String, and_, case, func, literal, or_, select, union_all
+from sqlalchemy import cast as sql_cast
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import FundRollup, Region, RuralPopulation, TownshipRollup, VillageRollup
@@ -33,10 +35,10 @@ def _ratio(numerator: int, denominator: int | None) -> float | None:
     return float(share) if share is not None else None
 
 
-def _requested(codes_: Sequence[str]) -> Any:
+def _requested(wanted: Sequence[str]) -> Any:
     """The requested regions as a derived table ``(code, low, high)``: their subtrees' code ranges."""
     rows = []
-    for code in codes_:
+    for code in wanted:
         low, high = codes.subtree_bounds(codes.region_prefix(code))
         rows.append(
             select(
@@ -52,67 +54,64 @@ def _in(column: Any, requested: Any) -> ColumnElement[bool]:
     return and_(column >= requested.c.low, column <= requested.c.high)
 
 
-async def _regions(session: AsyncSession, principal: Principal, wanted: Sequence[str]) -> None:
-    """Every requested region exists in the caller's scope, else 404 as for one region."""
-    if not all(codes.is_valid_code(code) for code in wanted):
-        raise NotFound("region")
-    found = set(
-        (
-            await session.scalars(
-                scoped(Region, principal).where(Region.code.in_(wanted)).with_only_columns(Region.code)
-            )
-        ).all()
+# Every part of the answer is a row ``(part, code, dimension, key, a, b, c)``, so that one statement (one
+# round trip) reads them all: the regions found in scope, the counts, the populations, the fund figures.
+
+
+def _row(part: str, code: Any, dimension: Any = "", key: Any = "", *numbers: Any) -> list[Any]:
+    values = [*numbers, *([0] * (3 - len(numbers)))]
+    return [
+        literal(part, String).label("part"),
+        sql_cast(code, String).label("code"),
+        sql_cast(dimension, String).label("dimension"),
+        sql_cast(key, String).label("key"),
+        *(sql_cast(value, BigInteger).label(name) for value, name in zip(values, "abc", strict=True)),
+    ]
+
+
+def _regions_part(principal: Principal, wanted: Sequence[str]) -> Any:
+    return (
+        scoped(Region, principal)
+        .where(Region.code.in_(wanted))
+        .with_only_columns(*_row("region", Region.code))
     )
-    if len(found) != len(wanted):
-        raise NotFound("region")
 
 
-async def _counts(
-    session: AsyncSession, principal: Principal, wanted: Sequence[str]
-) -> dict[str, list[tuple[str, str, int, int]]]:
-    """``{code: [(dimension, key, households, people)]}``: villages from their own rows, the others summed
-    over their townships."""
-    result: dict[str, list[tuple[str, str, int, int]]] = defaultdict(list)
+def _count_parts(principal: Principal, wanted: Sequence[str]) -> list[Any]:
+    """Villages read their own rows; the regions above sum their townships' rows."""
+    parts: list[Any] = []
     villages = [code for code in wanted if codes.level_of(code) == "village"]
     above = [code for code in wanted if codes.level_of(code) != "village"]
     if villages:
-        statement = restrict(
-            select(  # type: ignore[arg-type]
-                VillageRollup.region_code,
-                VillageRollup.dimension,
-                VillageRollup.key,
-                VillageRollup.households,
-                VillageRollup.people,
-            ).where(VillageRollup.region_code.in_(villages)),
-            VillageRollup,
-            principal,
-        )
-        for row in await session.execute(statement):
-            result[row[0]].append((row[1], row[2], int(row[3]), int(row[4])))
+        v = VillageRollup
+        rows = _row("count", v.region_code, v.dimension, v.key, v.households, v.people)
+        parts.append(restrict(select(*rows).where(v.region_code.in_(villages)), v, principal))
     if above:
-        requested = _requested(above)
-        statement = restrict(
-            select(
-                requested.c.code,
-                TownshipRollup.dimension,
-                TownshipRollup.key,
-                func.sum(TownshipRollup.households),
-                func.sum(TownshipRollup.people),
+        requested, t = _requested(above), TownshipRollup
+        rows = _row("count", requested.c.code, t.dimension, t.key, func.sum(t.households), func.sum(t.people))
+        parts.append(
+            restrict(
+                select(*rows)
+                .join(requested, _in(t.region_code, requested))
+                .group_by(requested.c.code, t.dimension, t.key),
+                t,
+                principal,
             )
-            .join(requested, _in(TownshipRollup.region_code, requested))
-            .group_by(requested.c.code, TownshipRollup.dimension, TownshipRollup.key),
-            TownshipRollup,
-            principal,
         )
-        for row in await session.execute(statement):
-            result[row[0]].append((row[1], row[2], int(row[3]), int(row[4])))
-    return result
+    return parts
 
 
-async def _funds(
-    session: AsyncSession, principal: Principal, wanted: Sequence[str], year: int
-) -> dict[str, FundFigures]:
-    """The fund report's received, disbursed and balance of each region's subtree for the fiscal year."""
+def _population_part(principal: Principal, wanted: Sequence[str], year: int) -> Any:
+    ranges = [within_prefix(RuralPopulation.region_code, codes.region_prefix(code)) for code in wanted]
+    rows = _row("population", RuralPopulation.region_code, "", "", RuralPopulation.population)
+    return restrict(
+        select(*rows).where(RuralPopulation.year == year, or_(*ranges)), RuralPopulation, principal
+    )
+
+
+def _funds_part(principal: Principal, wanted: Sequence[str], year: int) -> Any:
+    """The fund report's received, disbursed and balance of each region's subtree for the fiscal year:
+    a rollup row counts its "inside" figures when the region holds the other account too."""
     requested = _requested(wanted)
     other_inside = _in(FundRollup.other_code, requested)
 
@@ -120,60 +119,48 @@ async def _funds(
         inside, outside = getattr(FundRollup, f"{name}_inside"), getattr(FundRollup, f"{name}_outside")
         return func.coalesce(func.sum(case((other_inside, inside), else_=outside)), 0)
 
-    statement = restrict(
-        select(requested.c.code, figure("received"), figure("disbursed"), figure("balance"))
+    rows = _row("funds", requested.c.code, "", "", figure("received"), figure("disbursed"), figure("balance"))
+    return restrict(
+        select(*rows)
         .join(requested, _in(FundRollup.region_code, requested))
         .where(FundRollup.fiscal_year == year)
         .group_by(requested.c.code),
         FundRollup,
         principal,
     )
-    sums = {row[0]: (int(row[1]), int(row[2]), int(row[3])) for row in await session.execute(statement)}
-    figures = {}
-    for code in wanted:
-        received, disbursed, balance = sums.get(code, (0, 0, 0))
-        figures[code] = FundFigures(
-            received=(Decimal(received) * FEN).quantize(FEN),
-            disbursed=(Decimal(disbursed) * FEN).quantize(FEN),
-            balance=(Decimal(balance) * FEN).quantize(FEN),
-            balance_ratio=_ratio(balance, received),
-        )
-    return figures
 
 
-async def _populations(
-    session: AsyncSession, principal: Principal, wanted: Sequence[str], year: int
-) -> dict[str, int | None]:
-    """农村人口 of each region for the year: its own figure, else the sum of the figures recorded nearest
-    below it (a county without a figure of its own counts its townships', each of those its villages' when
-    it has none); None when nothing is recorded in the subtree."""
-    ranges = [within_prefix(RuralPopulation.region_code, codes.region_prefix(code)) for code in wanted]
-    statement = restrict(
-        select(RuralPopulation.region_code, RuralPopulation.population).where(  # type: ignore[arg-type]
-            RuralPopulation.year == year, or_(*ranges)
-        ),
-        RuralPopulation,
-        principal,
+def _money(fen: int) -> Decimal:
+    return (Decimal(fen) * FEN).quantize(FEN)
+
+
+def _fund_figures(sums: tuple[int, int, int] | None) -> FundFigures:
+    received, disbursed, balance = sums or (0, 0, 0)
+    return FundFigures(
+        received=_money(received),
+        disbursed=_money(disbursed),
+        balance=_money(balance),
+        balance_ratio=_ratio(balance, received),
     )
-    recorded = {row[0]: int(row[1]) for row in await session.execute(statement)}
-    populations: dict[str, int | None] = {}
-    for code in wanted:
-        if code in recorded:
-            populations[code] = recorded[code]
-            continue
-        prefix = codes.region_prefix(code)
-        below = [
-            value
-            for other, value in recorded.items()
-            if other != code
-            and other.startswith(prefix)
-            and not any(
-                ancestor in recorded and ancestor.startswith(prefix) and ancestor != code
-                for ancestor in codes.ancestors_of(other)
-            )
-        ]
-        populations[code] = sum(below) if below else None
-    return populations
+
+
+def _population(code: str, recorded: dict[str, int]) -> int | None:
+    """农村人口 of a region: its own figure, else the sum of the figures recorded nearest below it (a county
+    without a figure of its own counts its townships', each of those its villages' when it has none); None
+    when nothing is recorded in the subtree."""
+    if code in recorded:
+        return recorded[code]
+    prefix = codes.region_prefix(code)
+    below = [
+        value
+        for other, value in recorded.items()
+        if other.startswith(prefix)
+        and not any(
+            ancestor in recorded and ancestor.startswith(prefix) and ancestor != code
+            for ancestor in codes.ancestors_of(other)
+        )
+    ]
+    return sum(below) if below else None
 
 
 def _buckets(rows: list[tuple[str, str, int, int]], dimension: str) -> tuple[Count, ...]:
@@ -231,17 +218,44 @@ def _figures(
 async def stats_for_regions(
     session: AsyncSession, principal: Principal, codes_: Sequence[str], year: int
 ) -> dict[str, RegionStats]:
-    """The statistics of each region (in the caller's scope, else 404) for a year, keyed by code."""
+    """The statistics of each region (in the caller's scope, else 404) for a year, keyed by code: one
+    statement whatever the number of regions."""
     wanted = list(dict.fromkeys(codes_))
     if not wanted:
         return {}
-    await _regions(session, principal, wanted)
+    if not all(codes.is_valid_code(code) for code in wanted):
+        raise NotFound("region")
+    with_funds = principal.can(Permission.FUNDS_READ)
+    parts = [
+        _regions_part(principal, wanted),
+        *_count_parts(principal, wanted),
+        _population_part(principal, wanted, year),
+        *([_funds_part(principal, wanted, year)] if with_funds else []),
+    ]
+    found: set[str] = set()
+    counts: dict[str, list[tuple[str, str, int, int]]] = defaultdict(list)
+    recorded: dict[str, int] = {}
+    funds: dict[str, tuple[int, int, int]] = {}
+    for part, code, dimension, key, a, b, c in await session.execute(union_all(*parts)):
+        if part == "region":
+            found.add(code)
+        elif part == "count":
+            counts[code].append((dimension, key, int(a), int(b)))
+        elif part == "population":
+            recorded[code] = int(a)
+        else:
+            funds[code] = (int(a), int(b), int(c))
+    if len(found) != len(wanted):  # nothing read is shown: out of scope answers as missing
+        raise NotFound("region")
     require(principal, Permission.HOUSEHOLDS_READ)
-    counts = await _counts(session, principal, wanted)
-    populations = await _populations(session, principal, wanted, year)
-    funds = await _funds(session, principal, wanted, year) if principal.can(Permission.FUNDS_READ) else {}
     return {
-        code: _figures(code, year, counts.get(code, []), populations[code], funds.get(code))
+        code: _figures(
+            code,
+            year,
+            counts.get(code, []),
+            _population(code, recorded),
+            _fund_figures(funds.get(code)) if with_funds else None,
+        )
         for code in wanted
     }
 

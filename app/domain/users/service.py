@@ -195,9 +195,10 @@ async def get_client(session: AsyncSession, principal: Principal, client_id: uui
 
 async def create_client(session: AsyncSession, principal: Principal, new: NewClient) -> ClientWithSecret:
     require(principal, Permission.CLIENTS_MANAGE)
-    await ensure_region_exists(session, principal, new.region_code)
+    # The roles first: they do not depend on the region, so checking them first reveals nothing about it.
     ensure_may_grant(principal, new.roles)
     ensure_client_roles(new.roles)
+    await ensure_region_exists(session, principal, new.region_code)
     secret = secrets.token_urlsafe(32)
     client = ApiClient(
         client_id=f"fpc_{secrets.token_hex(8)}",

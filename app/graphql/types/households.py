@@ -79,6 +79,46 @@ class Indicator:
         return cls(**{name: getattr(row, name) for name in cls.__annotations__})
 
 
+@strawberry.type(description="An objection (异议) raised during a publicity")
+class Objection:
+    id: uuid.UUID
+    household_id: uuid.UUID
+    region_code: str
+    publicity_id: uuid.UUID | None
+    raised_on: date
+    raised_by: str | None
+    content: str
+    status: str = strawberry.field(description="open or resolved")
+    resolution: str | None
+    resolved_at: datetime | None
+    created_at: datetime
+
+    @classmethod
+    def from_row(cls, row: Any) -> Objection:
+        return cls(**{name: getattr(row, name) for name in cls.__annotations__})
+
+
+@strawberry.type(description="A publicity (公示) a lifecycle step opened")
+class Publicity:
+    id: uuid.UUID
+    household_id: uuid.UUID
+    region_code: str
+    procedure: str
+    step: str = strawberry.field(description="The step that opened it")
+    level: str = strawberry.field(description="village, township or county")
+    starts_on: date
+    ends_on: date = strawberry.field(description="Last day of the period (inclusive)")
+
+    @classmethod
+    def from_row(cls, row: Any) -> Publicity:
+        return cls(**{name: getattr(row, name) for name in cls.__annotations__})
+
+    @strawberry.field(description="The objections raised in it, in the order they were raised")
+    async def objections(self, info: Info) -> list[Objection]:
+        rows = await info.context.loader(loaders.publicity_objections).load(self.id)
+        return [Objection.from_row(row) for row in rows]
+
+
 @strawberry.type(description="One step of a household's history (动态管理记录)")
 class HouseholdEvent:
     id: uuid.UUID
@@ -96,10 +136,18 @@ class HouseholdEvent:
     comment: str | None
     document_numbers: list[str] = strawberry.field(description="文号")
     details: JSON = strawberry.field(description="year, monitoring_kind, include, deadline, overdue, …")
+    publicity_id: uuid.UUID | None
 
     @classmethod
     def from_row(cls, row: Any) -> HouseholdEvent:
         return cls(**{name: getattr(row, name) for name in cls.__annotations__})
+
+    @strawberry.field(description="The publicity this step opened, with the objections raised in it")
+    async def publicity(self, info: Info) -> Publicity | None:
+        if self.publicity_id is None:
+            return None
+        row = await info.context.loader(loaders.publicity_by_id).load(self.publicity_id)
+        return Publicity.from_row(row) if row is not None else None
 
 
 @strawberry.type(description="A member of a household")

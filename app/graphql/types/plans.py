@@ -14,9 +14,10 @@ import strawberry
 from sqlalchemy import Row
 
 from app.api.schemas.common import RegionCodeStr
-from app.api.schemas.plans import VisitKind
+from app.api.schemas.plans import VisitKind, Year
+from app.domain import clock
 from app.domain.errors import FieldError, InvalidInput, NotFound
-from app.domain.plans import batches
+from app.domain.plans import batches, coverage
 from app.domain.plans.visits import VISIT_KEYS, VisitFilter
 from app.graphql.connections import (
     AFTER_DESCRIPTION,
@@ -187,6 +188,67 @@ async def household_visits(info: Info, household_id: uuid.UUID, latest: int) -> 
     return [Visit.from_row(attributes(row)) for row in rows]
 
 
+# Five full coverages (五个全覆盖, the REST report field for field) ---------------------------------------
+
+
+@strawberry.type(description="Households eligible for a coverage, and those of them lacking it")
+class CoverageCount:
+    eligible: int
+    lacking: int
+
+
+@strawberry.type(description="The five coverages")
+class FiveCoverageCounts:
+    education: CoverageCount = strawberry.field(description="教育资助")
+    medical_insurance: CoverageCount = strawberry.field(description="医疗保险")
+    house_renovation: CoverageCount = strawberry.field(description="危房改造")
+    employment: CoverageCount = strawberry.field(description="就业创业")
+    photovoltaic: CoverageCount = strawberry.field(description="光伏收益")
+
+    @classmethod
+    def of(cls, values: dict[str, dict[str, int]]) -> FiveCoverageCounts:
+        return cls(**{name: CoverageCount(**values[name]) for name in cls.__annotations__})
+
+
+@strawberry.type(description="The five coverages of one child region")
+class FiveCoveragesRegion:
+    region_code: str
+    name: str
+    households: int = strawberry.field(description="Households in the population")
+    coverages: FiveCoverageCounts
+
+
+@strawberry.type(description="Five full coverages (五个全覆盖) of a region for a year")
+class FiveCoverages:
+    region_code: str
+    name: str
+    year: int
+    include_exited: bool
+    households: int
+    coverages: FiveCoverageCounts
+    children: list[FiveCoveragesRegion] = strawberry.field(description="One per child region")
+
+    @classmethod
+    def from_document(cls, document: dict[str, Any]) -> FiveCoverages:
+        return cls(
+            region_code=document["region_code"],
+            name=document["name"],
+            year=document["year"],
+            include_exited=document["include_exited"],
+            households=document["households"],
+            coverages=FiveCoverageCounts.of(document["coverages"]),
+            children=[
+                FiveCoveragesRegion(
+                    region_code=child["region_code"],
+                    name=child["name"],
+                    households=child["households"],
+                    coverages=FiveCoverageCounts.of(child["coverages"]),
+                )
+                for child in document["children"]
+            ],
+        )
+
+
 # Root fields --------------------------------------------------------------------------------------------
 
 
@@ -247,3 +309,18 @@ class PlanQuery:
             return await batches.count_visits(context.session, context.principal, f)
 
         return Connection.of(page, VISIT_KEYS, lambda row: Visit.from_row(attributes(row)), count)
+
+    @strawberry.field(
+        description="Five full coverages (五个全覆盖) of a region in your scope for a year (default this "
+        "year), per child region: households, and for each coverage the eligible and those lacking it "
+        "(as GET /api/v1/regions/{code}/five-coverages)"
+    )
+    async def five_coverages(
+        self, info: Info, region_code: str, year: int | None = None, include_exited: bool = False
+    ) -> FiveCoverages:
+        values = checked({"regionCode": (RegionCodeStr, region_code), "year": (Year, year)}, "report")
+        context = info.context
+        query = coverage.CoverageQuery(region_code, values["year"] or clock.today().year, include_exited)
+        return FiveCoverages.from_document(
+            await coverage.coverage_report(context.session, context.principal, query)
+        )

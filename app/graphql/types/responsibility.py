@@ -15,13 +15,14 @@ from typing import Annotated, Any
 
 import strawberry
 from sqlalchemy import Row
+from strawberry.scalars import JSON
 
 from app.api.schemas.common import RegionCodeStr
 from app.api.schemas.responsibility import AssignmentKind, Rank, UnitKind
 from app.domain.errors import NotFound
 from app.domain.households.idnumbers import mask_phone
 from app.domain.households.masking import may_see_personal_data
-from app.domain.responsibility import batches, chain
+from app.domain.responsibility import batches, chain, coverage
 from app.domain.responsibility.assignments import AssignmentFilter
 from app.domain.responsibility.batches import ASSIGNMENT_KEYS
 from app.domain.responsibility.directory import CADRE_KEYS, UNIT_KEYS
@@ -362,6 +363,76 @@ class ResponsibilityChain:
         )
 
 
+# Coverage of a region (the REST report, field for field) -------------------------------------------------
+
+
+@strawberry.type(description="Coverage counts (覆盖情况) of a region or of one of its children")
+class ResponsibilityCounts:
+    households: int = strawberry.field(description="Registered and exited households (who need a person)")
+    households_registered: int
+    households_exited: int
+    households_uncovered: int = strawberry.field(description="Of those, with no active pairing with a cadre")
+    villages: int
+    poor_villages: int
+    villages_without_first_secretary: int = strawberry.field(description="Poor villages lacking one")
+    villages_without_team: int = strawberry.field(description="Poor villages with no work team member")
+    cadres: int = strawberry.field(description="Active cadres working here")
+    cadres_below_quota: int
+    cadres_above_quota: int
+    units: int = strawberry.field(description="Enterprises with a class")
+    units_below_quota: int
+    units_above_quota: int
+
+    @classmethod
+    def of(cls, values: dict[str, Any]) -> ResponsibilityCounts:
+        return cls(**{name: values[name] for name in cls.__annotations__})
+
+
+@strawberry.type(description="The coverage counts of one child region (or the region's own records)")
+class ResponsibilityCoverageRow:
+    region_code: str
+    name: str | None
+    level: str | None
+    counts: ResponsibilityCounts
+
+
+@strawberry.type(
+    description="Coverage of a region (覆盖情况): who and where is not covered, per child region"
+)
+class ResponsibilityCoverage:
+    region_code: str
+    name: str
+    level: str
+    totals: ResponsibilityCounts
+    children: list[ResponsibilityCoverageRow] = strawberry.field(
+        description="One row per child region (a village: itself); the region's own records, if any, in a "
+        "last row with its own code"
+    )
+    rules: JSON = strawberry.field(
+        description="The settings applying at the region; `varies_inside` names those set differently below"
+    )
+
+    @classmethod
+    def from_document(cls, document: dict[str, Any]) -> ResponsibilityCoverage:
+        region = document["region"]
+        return cls(
+            region_code=region["code"],
+            name=region["name"],
+            level=region["level"],
+            totals=ResponsibilityCounts.of(document["totals"]),
+            children=[
+                ResponsibilityCoverageRow(
+                    region_code=row["region_code"],
+                    name=row["name"],
+                    level=row["level"],
+                    counts=ResponsibilityCounts.of(row),
+                )
+                for row in document["children"]
+            ],
+            rules=document["rules"],
+        )
+
+
 # Filters ------------------------------------------------------------------------------------------------
 
 
@@ -504,3 +575,14 @@ class ResponsibilityQuery:
         context = info.context
         document = await chain.household_chain(context.session, context.principal, household_id)
         return ResponsibilityChain.from_document(document)
+
+    @strawberry.field(
+        description="Coverage of a region in your scope, any level (as GET /api/v1/regions/{code}/coverage): "
+        "per child region, households without an active responsible person, poor villages without a first "
+        "secretary or a work team, cadres and enterprises below or above their pairing quota"
+    )
+    async def responsibility_coverage(self, info: Info, region_code: str) -> ResponsibilityCoverage:
+        checked({"regionCode": (RegionCodeStr, region_code)}, "report")
+        context = info.context
+        document = await coverage.coverage_report(context.session, context.principal, region_code)
+        return ResponsibilityCoverage.from_document(document)

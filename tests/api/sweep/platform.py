@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from app.db.session import Database
-from app.domain.principal import Permission
+from app.domain.principal import CLIENT_ROLES, Permission
 from app.settings import Settings
 from tests.api.sweep import TARGETS, Listing, Own, Public, Request, Spec, Targeted, World, unique_suffix
 from tests.conftest import TREE, make_client, make_user
@@ -72,12 +72,19 @@ SPECS: dict[tuple[str, str], Spec] = {
     ("GET", "/api/v1/clients"): Listing(
         Permission.CLIENTS_MANAGE, "/api/v1/clients", lambda w: w.regions("client")
     ),
+    # Clients are read-only and nobody grants a role they lack: a sweep principal holds one role, so no admin
+    # here holds a role a client may have (403 wherever it points; tests/users and tests/limits succeed).
     ("POST", "/api/v1/clients"): Targeted(
         Permission.CLIENTS_MANAGE,
         lambda w, region, p: {
-            "json": {"name": "扫描客户端", "region_code": region, "roles": sorted(p.roles)}
+            "json": {
+                "name": "扫描客户端",
+                "region_code": region,
+                "roles": sorted(set(p.roles) & CLIENT_ROLES) or ["data_consumer"],
+            }
         },
         permission_first=True,
+        allows=lambda p: p.can(Permission.CLIENTS_MANAGE) and bool(p.roles & CLIENT_ROLES),
     ),
     ("GET", "/api/v1/clients/{client_id}"): Targeted(
         Permission.CLIENTS_MANAGE, lambda w, region, p: {"path": w.id("client", region)}

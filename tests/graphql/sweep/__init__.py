@@ -4,7 +4,8 @@ runs every spec for every principal of the REST sweep (tests/api/sweep) against 
 and fails for any root field without a spec and any field of any type that no spec's operation selects.
 
 A spec's operation must select ``regionCode`` (or ``code`` for regions) wherever a type has it: the sweep
-checks that every region code anywhere in an answer lies inside the caller's scope (``ancestors`` apart).
+checks that every ``regionCode`` anywhere in an answer lies inside the caller's scope, and every region
+``code`` inside it or on the chain above the caller's own region (never beside it).
 """
 
 from __future__ import annotations
@@ -31,6 +32,9 @@ class Targeted:
     targets: tuple[str, ...] = TARGETS
     # Who may, when the permission alone does not say; default: the holders of ``permission``.
     allows: Callable[[Principal], bool] | None = None
+    # Keys of the answer under which records of the regions above the caller's own (on its chain, never
+    # beside it) belong to the answer by design: the county leaders of a responsibility chain.
+    above_scope: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -45,6 +49,7 @@ class Listing:
     # The key of each node's region (``code`` for regions).
     region_key: str = "regionCode"
     variables: Callable[[World, Principal], Variables] = lambda world, principal: {}
+    above_scope: tuple[str, ...] = ()
 
 
 Spec = Targeted | Listing

@@ -59,7 +59,14 @@ query($id: UUID!) {{
     indicators {{ householdId regionCode indicator holds verifiedOn verifiedByName note updatedAt }}
     history {{
       id householdId regionCode procedure action fromStatus toStatus fromStep toStep actorName actorRoles at
-      comment documentNumbers details
+      comment documentNumbers details publicityId
+      publicity {{
+        id householdId regionCode procedure step level startsOn endsOn
+        objections {{
+          id householdId regionCode publicityId raisedOn raisedBy content status resolution resolvedAt
+          createdAt
+        }}
+      }}
     }}
   }}
 }}
