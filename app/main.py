@@ -136,5 +136,7 @@ def create_app(settings: Settings | None = None, *, check_schema: bool = True) -
     # FUPIN_MAX_REQUEST_BODY_BYTES (the import routes allow more), 413 as a problem (app/api/limits.py).
     app.add_middleware(BodySizeMiddleware, max_body_size=settings.max_request_body_bytes)
     app.add_middleware(ConditionalGetMiddleware)  # inside the request context: 304s carry the request id
+    if app_metrics is not None:
+        app_metrics.name_routes(app.routes)
     app.add_middleware(RequestContextMiddleware, metrics=app_metrics)
     return app

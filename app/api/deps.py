@@ -75,12 +75,13 @@ async def authenticate(request: Request, token: str | None) -> Principal:
     state["principal"] = principal.subject
     # Every later log line of the request (and of jobs it starts) names who asked, not only the access line.
     structlog.contextvars.bind_contextvars(principal=principal.subject)
-    # Every authenticated request counts against the rate limit, here and only here (README "Limits").
-    limiter: Limiter = request.app.state.limiter
-    limits = state["limits"] = limiter.limits_of(
-        principal, account.rate_limit_per_minute, account.export_quota_per_day
-    )
-    await limiter.check_request(principal, limits)
+    # Every authenticated request counts against the rate limit, here and only here, once (README "Limits").
+    if "limits" not in state:
+        limiter: Limiter = request.app.state.limiter
+        limits = state["limits"] = limiter.limits_of(
+            principal, account.rate_limit_per_minute, account.export_quota_per_day
+        )
+        await limiter.check_request(principal, limits)
     return principal
 
 

@@ -12,16 +12,18 @@ raw paths, ids or principals. ``FUPIN_METRICS_ENABLED=false`` turns it (and the 
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from fastapi.routing import APIRoute
 from prometheus_client import CollectorRegistry, Counter, Gauge, Metric, disable_created_metrics
 from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4, generate_latest
 from prometheus_client.registry import Collector
 from sqlalchemy.exc import DBAPIError
+from starlette.types import Scope
 
 from app.api.problems import problem
 from app.db.session import Database
@@ -86,6 +88,25 @@ class Metrics:
             "fupin_exports_in_progress", "Household exports being streamed by this process", registry=registry
         )
         self.observe = self.requests.observe  # called by the request middleware for each request
+        self._plain_routes: dict[Any, str] = {}
+
+    def name_routes(self, routes: Iterable[Any]) -> None:
+        """Learn the paths of the app's plain Starlette routes (``/docs``, ``/openapi.json``): FastAPI
+        names only its own routes in the request's scope, these only leave their endpoint there."""
+        for route in routes:
+            endpoint, path = getattr(route, "endpoint", None), getattr(route, "path", None)
+            if endpoint is not None and path is not None and not isinstance(route, APIRoute):
+                self._plain_routes[endpoint] = path
+
+    def route_of(self, scope: Scope) -> str:
+        """The template of the route that served the request (never its raw path)."""
+        route = scope.get("route")
+        if route is not None:
+            return str(route.path)
+        try:
+            return self._plain_routes.get(scope.get("endpoint"), UNMATCHED)
+        except TypeError:  # a mounted app that is not hashable: no route of ours
+            return UNMATCHED
 
     async def track_export(self, chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
         """The chunks of a streamed export, counted in progress while they flow."""

@@ -10,7 +10,7 @@ import time
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.api.metrics import UNMATCHED, Metrics
+from app.api.metrics import Metrics
 from app.api.problems import problem
 from app.domain.context import current_request_id
 from app.logging import logger
@@ -91,11 +91,8 @@ class RequestContextMiddleware:
             current_request_id.reset(request_id_token)
             if metrics is not None:
                 metrics.active -= 1
-                # The route template FastAPI matched (never the raw path: ids would make a series each).
-                route = scope.get("route")
-                metrics.observe(
-                    scope["method"], route.path if route is not None else UNMATCHED, status, seconds
-                )
+                # The route template that matched (never the raw path: ids would make a series each).
+                metrics.observe(scope["method"], metrics.route_of(scope), status, seconds)
             logger.info(
                 "request",
                 method=scope["method"],

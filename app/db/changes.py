@@ -108,13 +108,14 @@ def _normalised(entries: Iterable[Entry]) -> list[Entry]:
 
 
 def _write(session: Session, entries: Iterable[Entry]) -> None:
-    # Once per entity, region and operation in a transaction: each row delivers the state at commit anyway.
-    # Forgotten at the end of every transaction and savepoint (a savepoint rolled back takes its rows along).
-    recorded: set[Entry] = session.info.setdefault(RECORDED, set())
-    rows = [entry for entry in _normalised(entries) if entry not in recorded]
+    # A row only when it says something new in this transaction (each delivers the state as read, not as
+    # written), so that an entity's last row in a region keeps saying whether it is there: retention relies
+    # on it. Forgotten at the end of every transaction and savepoint (a rolled-back one takes its rows along).
+    recorded: dict[tuple[str, uuid.UUID, str], str] = session.info.setdefault(RECORDED, {})
+    rows = [entry for entry in _normalised(entries) if recorded.get(entry[:3]) != entry[3]]
     if not rows:
         return
-    recorded.update(rows)
+    recorded.update((entry[:3], entry[3]) for entry in rows)
     connection = session.connection()
     if connection.dialect.name == "postgresql":
         # xid8 of the writing transaction (assigned now if it had none): 64 bits, never wraps around.

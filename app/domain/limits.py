@@ -4,9 +4,9 @@ Limits are moving windows: at most N requests in any minute, at most M exports i
 
 * With ``FUPIN_REDIS_URL`` the windows live in Redis (the ``limits`` library's moving-window strategy, one
   Lua script per check), so every server process counts against the same limit.
-* Without it they live in this process, in a small sliding log per principal. ``limits``' own in-memory
-  storage schedules an expiry task (asyncio) or a timer thread per check: 15-60 µs a request measured
-  against about 1 µs for the log below, and the household list is benchmarked against a bare ceiling.
+* Without it they live in this process, in a small sliding log per principal: about 1 µs a check, where
+  ``limits``' own in-memory storage schedules an expiry task on every hit (~90 µs a request once the event
+  loop runs it, bench/limits_overhead.py), and the household list is benchmarked against a bare ceiling.
 
 Export concurrency (at most N exports streaming at once per principal) is counted in the process: an export
 holds a connection and a worker for its whole length, which are resources of the process.

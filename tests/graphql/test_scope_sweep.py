@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
+import strawberry
 from graphql import GraphQLSchema, TypeInfo, TypeInfoVisitor, Visitor, is_object_type, parse, visit
 
 from app.db.session import Database
@@ -22,7 +23,7 @@ from app.graphql.schema import build_schema
 from app.settings import Settings
 from tests.api.test_scope_sweep import build_world
 from tests.graphql.conftest import GRAPHQL, graphql
-from tests.graphql.sweep import Listing, Spec
+from tests.graphql.sweep import Listing, Spec, Targeted
 from tests.graphql.sweep import funds as fund_specs
 from tests.graphql.sweep import plans as plan_specs
 from tests.graphql.sweep import projects as project_specs
@@ -62,19 +63,44 @@ def selected_fields(schema: GraphQLSchema, query: str) -> set[tuple[str, str]]:
     return selected
 
 
-def test_every_field_is_covered() -> None:
-    schema = _schema()
+def uncovered(
+    schema: GraphQLSchema, specs: dict[str, Spec]
+) -> tuple[set[str], set[str], set[tuple[str, str]]]:
+    """Root fields without a spec, specs of no root field, and fields no spec's operation selects."""
     assert schema.query_type is not None
     roots = set(schema.query_type.fields)
-    assert not roots - set(ROOTS), (
-        f"declare these root fields in tests/graphql/sweep: {sorted(roots - set(ROOTS))}"
+    covered = set().union(*(selected_fields(schema, spec.query) for spec in specs.values()))
+    return roots - set(specs), set(specs) - roots, schema_fields(schema) - covered
+
+
+def test_every_field_is_covered() -> None:
+    undeclared, stale, unselected = uncovered(_schema(), ROOTS)
+    assert not undeclared, f"declare these root fields in tests/graphql/sweep: {sorted(undeclared)}"
+    assert not stale, f"the sweep declares root fields that no longer exist: {sorted(stale)}"
+    assert not unselected, f"select these fields in a sweep spec's operation: {sorted(unselected)}"
+
+
+@strawberry.type
+class CoverageThing:
+    region_code: str
+    new_field: int
+
+
+@strawberry.type
+class CoverageRoot:
+    thing: CoverageThing
+    other: CoverageThing
+
+
+def test_a_new_field_without_coverage_is_caught() -> None:
+    """The coverage check itself: a root field or a type's field that no spec selects is reported."""
+    schema = strawberry.Schema(query=CoverageRoot)._schema
+    spec = Targeted(None, "{ thing { regionCode } }", lambda w, r, p: {})
+    assert uncovered(schema, {"thing": spec}) == (
+        {"other"},
+        set(),
+        {("CoverageRoot", "other"), ("CoverageThing", "newField")},
     )
-    assert not set(ROOTS) - roots, (
-        f"the sweep declares root fields that no longer exist: {set(ROOTS) - roots}"
-    )
-    covered = set().union(*(selected_fields(schema, spec.query) for spec in ROOTS.values()))
-    missing = schema_fields(schema) - covered
-    assert not missing, f"select these fields in a sweep spec's operation: {sorted(missing)}"
 
 
 def _region_codes(data: Any, path: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], str]]:

@@ -64,6 +64,7 @@ async def test_requests_are_counted_by_route_template_and_status(
     assert (await client.get(f"/api/v1/households/{household.id}")).status_code == 401
     assert (await client.get(f"/no/such/{uuid.uuid4()}")).status_code == 404
     assert (await client.request("BREW", "/healthz")).status_code == 405
+    assert (await client.get("/openapi.json")).status_code == 200  # a plain Starlette route
     after = await scrape(client)
 
     def delta(name: str, **labels: str) -> float:
@@ -75,6 +76,7 @@ async def test_requests_are_counted_by_route_template_and_status(
     assert delta(total, method="GET", route=route, status="401") == 1
     assert delta(total, method="GET", route="unmatched", status="404") == 1
     assert delta(total, method="other", route="/healthz", status="405") == 1
+    assert delta(total, method="GET", route="/openapi.json", status="200") == 1
     assert delta("fupin_http_request_duration_seconds_count", method="GET", route=route) == 5
     assert delta("fupin_http_request_duration_seconds_bucket", method="GET", route=route, le="+Inf") == 5
     assert delta("fupin_http_request_duration_seconds_sum", method="GET", route=route) > 0
@@ -85,7 +87,12 @@ async def test_requests_are_counted_by_route_template_and_status(
 
 
 async def test_pools_jobs_and_exports_are_reported(
-    client: httpx.AsyncClient, db: Database, county: Account, app: FastAPI, settings: Settings
+    client: httpx.AsyncClient,
+    db: Database,
+    county: Account,
+    app: FastAPI,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     async with db.sessionmaker() as session, session.begin():
         for status in ("queued", "running", "running", "succeeded", "failed"):
@@ -107,9 +114,21 @@ async def test_pools_jobs_and_exports_are_reported(
         assert value(found, "fupin_db_pool_connections_in_use", pool="reads") == 0
 
     await make_household(db, VILLAGE_A1)
-    async with client.stream("GET", "/api/v1/households/export", headers=county.headers) as response:
-        assert response.status_code == 200
-        assert await response.aread()
+    metrics: Metrics = app.state.metrics
+    in_progress_while_streaming: list[float] = []
+
+    async def observed(chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+        async for chunk in Metrics.track_export(metrics, chunks):
+            exposed = samples(metrics.exposition().decode())
+            in_progress_while_streaming.append(value(exposed, "fupin_exports_in_progress"))
+            yield chunk
+
+    monkeypatch.setattr(metrics, "track_export", observed)
+    response = await client.get("/api/v1/households/export", headers=county.headers)
+    assert response.status_code == 200
+    assert response.content
+    assert in_progress_while_streaming
+    assert set(in_progress_while_streaming) == {1}
     # Streamed to its end: no longer in progress.
     assert value(await scrape(client), "fupin_exports_in_progress") == 0
 

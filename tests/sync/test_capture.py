@@ -123,3 +123,19 @@ async def test_purge_compacts_and_expires_old_tombstones(
     mirror: dict = {}  # type: ignore[type-arg]
     await follow(client, db, county.headers, "households", mirror=mirror)
     assert mirror == (await snapshot(client, county.headers, "households"))[0]
+
+
+async def test_the_last_row_of_an_entity_in_a_region_says_whether_it_is_there(db: Database) -> None:
+    household = await make_household(db, VILLAGE_A1, members=1)
+    async with db.sessionmaker() as session, session.begin():
+        moving = await session.get(Household, household.id)
+        assert moving is not None
+        for village in (VILLAGE_A2, VILLAGE_A1, VILLAGE_A2):  # back and forth in one transaction
+            moving.region_code = village
+            await session.flush()
+    async with db.sessionmaker() as session:
+        rows = (
+            await session.execute(select(Change.region_code, Change.operation).order_by(Change.seq))
+        ).all()
+    last = {region: operation for region, operation in rows}
+    assert last == {VILLAGE_A1: "delete", VILLAGE_A2: "upsert"}

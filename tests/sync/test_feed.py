@@ -189,6 +189,13 @@ async def test_refusals(client: httpx.AsyncClient, account_factory) -> None:
     clerk = await account_factory(VILLAGE_A1, "village_clerk")
     finance = await account_factory(COUNTY, "finance_officer")
     assert_problem(await client.get(f"{SYNC}/visits", headers=clerk.headers), 422)
+    for cursor in (
+        "WzE4NDQ2NzQ0MDczNzA5NTUxNjE1LDFd",
+        "Wy0xLDFd",
+        "WzEuNSwxXQ",
+    ):  # [2**64-1, 1], [-1, 1], [1.5, 1]
+        response = await client.get(f"{SYNC}/households", params={"cursor": cursor}, headers=clerk.headers)
+        assert_problem(response, 422, "pagination.invalid_cursor")
     assert_problem(
         await client.get(f"{SYNC}/households", params={"cursor": "bm90IGEgY3Vyc29y"}, headers=clerk.headers),
         422,
@@ -224,3 +231,26 @@ async def test_assignments_end_and_plans_change(
     assert response.status_code == 200, response.text
     await follow(client, db, county.headers, "assignments", cursor, mirror=mirror)
     assert mirror[str(cover.id)]["ends_on"] == date.today().isoformat()
+
+
+@pytest.mark.parametrize(
+    ("region", "expected"),
+    [
+        (COUNTY, {VILLAGE_A1, VILLAGE_A2, VILLAGE_B1}),
+        (TOWNSHIP_A, {VILLAGE_A1, VILLAGE_A2}),
+        (VILLAGE_A2, {VILLAGE_A2}),
+    ],
+)
+async def test_the_feed_and_the_snapshot_hold_exactly_the_callers_subtree(
+    client: httpx.AsyncClient, db: Database, account_factory, region: str, expected: set[str]
+) -> None:
+    reader = await account_factory(region, "data_consumer")
+    for village in (VILLAGE_A1, VILLAGE_A2, VILLAGE_B1, OTHER_VILLAGE):
+        household = await make_household(db, village)
+        await make_plan(db, household)
+    for collection in ("households", "plans"):
+        mirror: dict = {}  # type: ignore[type-arg]
+        await follow(client, db, reader.headers, collection, mirror=mirror)
+        assert {state["region_code"] for state in mirror.values()} == expected
+        assert len(mirror) == len(expected)
+        assert mirror == (await snapshot(client, reader.headers, collection))[0]

@@ -32,7 +32,7 @@ def _count(statement: Any) -> Any:
 
 async def count_accounts(session: AsyncSession, principal: Principal, f: queries.AccountFilter) -> int:
     require(principal, Permission.FUNDS_READ)
-    statement = queries.account_filters(select(FundAccount.id), principal, f)
+    statement = queries.account_filters(select(FundAccount.id), principal, f)  # scope: restricted there
     return int(await session.scalar(_count(statement)) or 0)
 
 
@@ -95,7 +95,7 @@ async def account_sources(
 
 async def count_transfers(session: AsyncSession, principal: Principal, f: queries.TransferFilter) -> int:
     require(principal, Permission.FUNDS_READ)
-    statement = queries.transfer_filters(select(FundTransfer.id), principal, f)
+    statement = queries.transfer_filters(select(FundTransfer.id), principal, f)  # scope: restricted there
     return int(await session.scalar(_count(statement)) or 0)
 
 

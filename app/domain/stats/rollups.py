@@ -141,6 +141,10 @@ def _collect(session: Session, _context: UOWTransaction) -> None:
 
 
 def _before_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        # A savepoint being released: the refresh waits for the real commit, so that every lock is taken
+        # at one moment, in one order, and held for the shortest time.
+        return
     session.flush()  # what is still pending reaches _collect first
     villages = session.info.pop(TOUCHED, None)
     funds = session.info.pop(TOUCHED_FUNDS, None)
@@ -303,9 +307,8 @@ def refresh_villages(session: Session, villages: Iterable[str]) -> None:
     columns = ["region_code", "dimension", "key", "households", "people"]
     session.execute(insert(VILLAGE_ROLLUPS).from_select(columns, _village_counts(touched)))
     _lock(session, [f"township:{township}" for township in townships])
-    session.execute(
-        delete(TownshipRollup).where(TownshipRollup.region_code.in_(townships))
-    )  # scope: maintenance
+    stale = TownshipRollup.region_code.in_(townships)
+    session.execute(delete(TownshipRollup).where(stale))  # scope: maintenance
     session.execute(insert(TOWNSHIP_ROLLUPS).from_select(columns, _township_sums(townships)))
 
 

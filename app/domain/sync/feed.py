@@ -37,7 +37,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import Change, ChangePurge
 from app.domain.access import require
-from app.domain.errors import DomainError
+from app.domain.errors import DomainError, FieldError, InvalidInput
 from app.domain.pagination import decode_cursor, encode_cursor
 from app.domain.principal import Principal
 from app.domain.scope import ensure_in_scope, restrict, within_prefix
@@ -47,6 +47,7 @@ DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
 Position = tuple[int, int]  # (xid, seq)
 START: Position = (0, 0)
+BIGINT_END = 1 << 63
 POSITION_KEYS = (Change.xid, Change.seq)
 PAGE_COLUMNS: tuple[Any, ...] = (Change.xid, Change.seq, Change.entity_id)
 
@@ -79,6 +80,12 @@ def position_of(cursor: str | None) -> Position:
     if cursor is None:
         return START
     xid, seq = decode_cursor(cursor, POSITION_KEYS)
+    if not (0 <= xid < BIGINT_END and 0 <= seq < BIGINT_END):
+        raise InvalidInput(
+            "The cursor is not one this feed gave out; start again from a snapshot.",
+            "pagination.invalid_cursor",
+            errors=[FieldError(("query", "cursor"), "invalid cursor")],
+        )
     return int(xid), int(seq)
 
 

@@ -2,6 +2,11 @@
 
 Each domain declares its routes in a module of this package (``SPECS``) and, if its routes need records,
 a ``build`` coroutine that stores one record per target region into the :class:`World`.
+
+The world is built once per run: before every route the sweep puts the database back as the build left it
+and hands the route a deep copy of the World (tests/api/test_scope_sweep.py ``Worlds``). So whatever a
+route uses up (pools of fresh records) lives in the World, as lists or iterators, never in module globals;
+and what the World holds must survive ``copy.deepcopy`` (else the sweep warns and builds per route).
 """
 
 from __future__ import annotations

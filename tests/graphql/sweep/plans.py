@@ -52,6 +52,20 @@ query($first: Int!, $after: String) {
 }
 """
 
+COVERAGES = " ".join(
+    f"{name} {{ eligible lacking }}"
+    for name in ("education", "medicalInsurance", "houseRenovation", "employment", "photovoltaic")
+)
+FIVE_COVERAGES = f"""
+query($code: String!) {{
+  fiveCoverages(regionCode: $code, year: 2020, includeExited: true) {{
+    regionCode name year includeExited households
+    coverages {{ {COVERAGES} }}
+    children {{ regionCode name households coverages {{ {COVERAGES} }} }}
+  }}
+}}
+"""
+
 ROOTS: dict[str, Spec] = {
     "plan": Targeted(
         Permission.HOUSEHOLDS_READ,
@@ -66,4 +80,7 @@ ROOTS: dict[str, Spec] = {
         targets=VILLAGES,
     ),
     "visits": Listing(Permission.HOUSEHOLDS_READ, VISITS, lambda w: w.regions("visit")),
+    "fiveCoverages": Targeted(
+        Permission.HOUSEHOLDS_READ, FIVE_COVERAGES, lambda w, region, p: {"code": region}
+    ),
 }

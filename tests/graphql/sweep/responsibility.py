@@ -84,6 +84,21 @@ query($id: UUID!) {{
 }}
 """
 
+COUNTS = """
+    households householdsRegistered householdsExited householdsUncovered villages poorVillages
+    villagesWithoutFirstSecretary villagesWithoutTeam cadres cadresBelowQuota cadresAboveQuota units
+    unitsBelowQuota unitsAboveQuota
+"""
+COVERAGE = f"""
+query($code: String!) {{
+  responsibilityCoverage(regionCode: $code) {{
+    regionCode name level rules
+    totals {{ {COUNTS} }}
+    children {{ regionCode name level counts {{ {COUNTS} }} }}
+  }}
+}}
+"""
+
 ROOTS: dict[str, Spec] = {
     "workUnit": Targeted(
         Permission.HOUSEHOLDS_READ, UNIT, lambda w, region, p: {"id": str(w.id("work_unit", region))}
@@ -109,5 +124,18 @@ ROOTS: dict[str, Spec] = {
         CHAIN,
         lambda w, region, p: {"id": str(w.id("household", region))},
         targets=VILLAGES,
+        # Who covers the household's township and village, and the county's leaders, work above the caller
+        # by design (as in REST's chain): their regions may be on the caller's chain above, never beside it.
+        above_scope=(
+            "pairings",
+            "firstSecretary",
+            "workTeam",
+            "villageCover",
+            "townshipCover",
+            "countyLeaders",
+        ),
+    ),
+    "responsibilityCoverage": Targeted(
+        Permission.HOUSEHOLDS_READ, COVERAGE, lambda w, region, p: {"code": region}
     ),
 }
