@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import text
@@ -17,17 +18,18 @@ from tests.funds.test_concurrency import _recreate
 
 TEST_URL = os.environ.get("FUPIN_TEST_DATABASE_URL", "")
 HOUSEHOLD = (
-    "INSERT INTO households (id, region_code, county_code, household_number, head_name, identification_standard, "
-    "attribute, primary_cause, other_causes, is_relocated, status, has_returned_to_poverty, version, created_at, "
-    "updated_at) VALUES (:id, '620000000000', '620000000000', '1', '张三', 'national', 'general', 'illness', "
+    "INSERT INTO households (id, region_code, county_code, household_number, head_name, "
+    "identification_standard, attribute, primary_cause, other_causes, is_relocated, status, "
+    "has_returned_to_poverty, version, created_at, updated_at) VALUES (:id, '620000000000', "
+    "'620000000000', '1', '张三', 'national', 'general', 'illness', "
     "'[]', false, 'registered', false, 1, :at, :at)"
 )
 PROJECT = (
-    "INSERT INTO projects (id, region_code, county_code, fiscal_year, name, category, construction_type, content, "
-    "responsible_unit_name, budget_fen, financing, performance_targets, benefit_mechanism, status, "
+    "INSERT INTO projects (id, region_code, county_code, fiscal_year, name, category, construction_type, "
+    "content, responsible_unit_name, budget_fen, financing, performance_targets, benefit_mechanism, status, "
     "income_shared_fen, created_by, version, created_at, updated_at) VALUES (:id, '620000000000', "
-    "'620000000000', 2020, '路', 'infrastructure', 'new', '', '县', 1, '[]', '[]', '', 'planned', 0, 'test', 1, "
-    ":at, :at)"
+    "'620000000000', 2020, '路', 'infrastructure', 'new', '', '县', 1, '[]', '[]', '', 'planned', 0, 'test', "
+    "1, :at, :at)"
 )
 
 
@@ -42,7 +44,7 @@ async def test_existing_records_are_in_the_feed_after_the_upgrade(tmp_path: Path
         await asyncio.to_thread(upgrade, url, "0007")
         household, project = uuid.uuid4(), uuid.uuid4()
         engine = create_async_engine(url)
-        at = "2020-01-01 00:00:00+00"
+        at = datetime(2020, 1, 1, tzinfo=UTC)
         async with engine.begin() as connection:
             await connection.execute(
                 text(
