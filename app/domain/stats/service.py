@@ -78,16 +78,20 @@ def _regions_part(principal: Principal, wanted: Sequence[str]) -> Any:
 
 
 def _count_parts(principal: Principal, wanted: Sequence[str]) -> list[Any]:
-    """Villages read their own rows; the regions above sum their townships' rows."""
+    """Villages and townships read their own rows (by primary key); the regions above sum their townships'
+    rows (an index range each)."""
     parts: list[Any] = []
-    villages = [code for code in wanted if codes.level_of(code) == "village"]
-    above = [code for code in wanted if codes.level_of(code) != "village"]
-    if villages:
-        v = VillageRollup
-        rows = _row("count", v.region_code, v.dimension, v.key, v.households, v.people)
-        parts.append(restrict(select(*rows).where(v.region_code.in_(villages)), v, principal))
-    if above:
-        requested, t = _requested(above), TownshipRollup
+    by_level: dict[str, list[str]] = defaultdict(list)
+    for code in wanted:
+        level = codes.level_of(code)
+        by_level[level if level in ("village", "township") else "above"].append(code)
+    for level, model in (("village", VillageRollup), ("township", TownshipRollup)):
+        if by_level[level]:
+            m: Any = model
+            rows = _row("count", m.region_code, m.dimension, m.key, m.households, m.people)
+            parts.append(restrict(select(*rows).where(m.region_code.in_(by_level[level])), model, principal))
+    if by_level["above"]:
+        requested, t = _requested(by_level["above"]), TownshipRollup
         rows = _row("count", requested.c.code, t.dimension, t.key, func.sum(t.households), func.sum(t.people))
         parts.append(
             restrict(
