@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
 from app.api.deps import PrincipalDep, SessionDep, SessionmakerDep
+from app.api.limits import guarded, start_export
 from app.api.schemas.common import RegionCodeStr
 from app.api.schemas.sync import Collection, SyncPage
 from app.domain.sync import feed, snapshot
 from app.domain.sync.states import dumps
+from app.settings import Settings
 
 router = APIRouter(prefix="/api/v1/sync", tags=["sync"])
 
@@ -74,9 +76,13 @@ async def changes(
     'last `{"end": {"count", "cursor"}}`: without it the stream was cut off. Follow the feed from '
     "`cursor` (with the same `region`) to stay an exact mirror.",
     response_class=StreamingResponse,
-    responses={200: {"content": {NDJSON: {}}}},
+    responses={
+        200: {"content": {NDJSON: {}}},
+        429: {"description": "Too many exports at once, or the client's daily export quota is used up"},
+    },
 )
 async def take_snapshot(
+    request: Request,
     collection: CollectionPath,
     principal: PrincipalDep,
     session: SessionDep,
@@ -84,8 +90,19 @@ async def take_snapshot(
     region: RegionQuery = None,
 ) -> StreamingResponse:
     plan = await snapshot.begin_snapshot(session, principal, collection, region)
+    # A snapshot is a bulk pull: it counts against the export cap and quota like an export.
+    slot = await start_export(request, principal)
+    settings: Settings = request.app.state.settings
+    chunks = guarded(
+        slot,
+        snapshot.stream_snapshot(
+            sessionmaker, principal, plan, statement_timeout_ms=settings.database_export_statement_timeout_ms
+        ),
+    )
+    if (metrics := request.app.state.metrics) is not None:
+        chunks = metrics.track_export(chunks)
     return StreamingResponse(
-        snapshot.stream_snapshot(sessionmaker, principal, plan),
+        chunks,
         media_type=NDJSON,
         headers={"Content-Disposition": f'attachment; filename="{collection}-snapshot.ndjson"'},
     )

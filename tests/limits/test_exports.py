@@ -180,3 +180,18 @@ async def test_export_quotas_in_redis_are_shared_by_two_server_processes(
 
     assert [r.status_code for r in answers] == [200, 200]
     assert_problem(refused, 429, "rate_limit.export_quota")
+
+
+async def test_a_sync_snapshot_counts_against_the_export_quota(
+    settings: Settings, db: Database, registry: None
+) -> None:
+    stored = await make_client(db, region_code=COUNTY, roles=["data_consumer"])
+    async with app_with(settings, export_quota_client_per_day=2) as http:
+        headers = await client_headers(http, stored.client_id, PASSWORD)
+        export = await http.get(EXPORT, params={"format": "ndjson"}, headers=headers)
+        snapshot = await http.get("/api/v1/sync/households/snapshot", headers=headers)
+        refused = await http.get("/api/v1/sync/households/snapshot", headers=headers)
+
+    assert [export.status_code, snapshot.status_code] == [200, 200], snapshot.text
+    assert snapshot.text.rstrip().splitlines()[-1].startswith('{"end"')
+    assert_problem(refused, 429, "rate_limit.export_quota")

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.domain import audit
@@ -62,15 +63,23 @@ async def record_read(
 
 
 async def stream_snapshot(
-    sessionmaker: async_sessionmaker[AsyncSession], principal: Principal, plan: SnapshotPlan
+    sessionmaker: async_sessionmaker[AsyncSession],
+    principal: Principal,
+    plan: SnapshotPlan,
+    *,
+    statement_timeout_ms: int | None = None,
 ) -> AsyncIterator[bytes]:
+    """The snapshot's bytes. ``statement_timeout_ms`` replaces the server's statement timeout for its reads
+    (PostgreSQL; 0: none), as for an export: a province's snapshot legitimately runs long."""
     collection = COLLECTIONS[plan.collection]
     async with sessionmaker() as session:
         if session.get_bind().dialect.name == "postgresql":
             # One snapshot for the horizon and every row; read-only, so the stream holds no xid of its own.
-            await session.connection(
+            connection = await session.connection(
                 execution_options={"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
             )
+            if statement_timeout_ms is not None:
+                await connection.execute(text(f"SET LOCAL statement_timeout = {int(statement_timeout_ms)}"))
         cursor = feed.cursor_of(await feed.horizon(session))
         yield dumps({"snapshot": {"collection": plan.collection, "region": plan.region, "cursor": cursor}})
         yield b"\n"
