@@ -102,7 +102,7 @@ class FundReport:
     children: list[tuple[str, str, Figures]] = field(default_factory=list)  # (code, name, figures)
 
 
-def _flows(
+def flow_query(
     principal: Principal, prefix: str, fiscal_year: int, split: str | None, *, lateral: bool = False
 ) -> Any:
     """The year's transfers under the prefix as *flows*: effective kind (a reversal counts as its original,
@@ -172,7 +172,7 @@ def _flows(
     ).cte("flows")
 
 
-class _Accumulator:
+class FlowAccumulator:
     """Adds each flow to the figures of the units it touches (the SQL does the heavy grouping; a flow here
     stands for every transfer between two regions of one kind, category and source)."""
 
@@ -221,7 +221,7 @@ async def _read_flows(
     # A county or below: the split by primary key per transfer; a prefecture or province reads half the
     # ledger, where hashing the split table once is cheaper.
     lateral = session.get_bind().dialect.name == "postgresql" and len(prefix) >= len("620522")
-    flows = _flows(principal, prefix, fiscal_year, "source", lateral=lateral)
+    flows = flow_query(principal, prefix, fiscal_year, "source", lateral=lateral)
     return list((await session.execute(select(flows))).all())
 
 
@@ -235,7 +235,7 @@ async def fund_report(
     prefix = codes.region_prefix(region.code)
     report = FundReport(region.code, region.name, fiscal_year)
     is_village = codes.level_of(region.code) == "village"
-    units = _Accumulator(region.code, prefix, None if is_village else _child_length(prefix))
+    units = FlowAccumulator(region.code, prefix, None if is_village else _child_length(prefix))
     children: dict[str, Figures] = defaultdict(Figures)
     for flow in await _read_flows(session, principal, prefix, fiscal_year):
         du, cu = units.unit(flow.dr, children=False), units.unit(flow.cr, children=False)

@@ -65,7 +65,7 @@ from app.db.models import (
     TownshipRollup,
     VillageRollup,
 )
-from app.domain.funds.reports import Figures, _Accumulator, _flows
+from app.domain.funds.reports import Figures, FlowAccumulator, flow_query
 from app.domain.regions import codes
 from app.domain.responsibility.rules import PAIRABLE_STATUSES
 from app.domain.scope import within_prefix
@@ -338,8 +338,8 @@ def _fund_rows(fiscal_year: int, flows: Iterable[Any], groups: set[str] | None) 
         if groups is not None and fund_group(deeper) not in groups:
             continue
         pair = (deeper, other)
-        _Accumulator.add(inside[pair], flow, "unit", "unit")
-        _Accumulator.add(
+        FlowAccumulator.add(inside[pair], flow, "unit", "unit")
+        FlowAccumulator.add(
             outside[pair], flow, "unit" if flow.dr == deeper else None, "unit" if flow.cr == deeper else None
         )
     rows = []
@@ -388,7 +388,9 @@ def refresh_funds(session: Session, touched: Iterable[tuple[int, str]]) -> None:
         rows: list[dict[str, Any]] = []
         for group in sorted(groups):
             # A county's range holds its townships' transfers too: each group keeps only its own flows.
-            flows = session.execute(select(_flows(principal, codes.region_prefix(group), year, None))).all()
+            flows = session.execute(
+                select(flow_query(principal, codes.region_prefix(group), year, None))
+            ).all()
             rows += _fund_rows(year, flows, {group})
         if rows:
             session.execute(insert(FUND_ROLLUPS), rows)
@@ -412,7 +414,7 @@ def rebuild(session: Session) -> dict[str, int]:
     years = session.scalars(select(FundTransfer.fiscal_year).distinct()).all()  # scope: a full rebuild
     fund_rows = 0
     for year in years:
-        flows = session.execute(select(_flows(principal, "", year, None))).all()
+        flows = session.execute(select(flow_query(principal, "", year, None))).all()
         rows = _fund_rows(year, flows, None)
         for start in range(0, len(rows), 5000):
             session.execute(insert(FUND_ROLLUPS), rows[start : start + 5000])
