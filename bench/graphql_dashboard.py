@@ -60,12 +60,12 @@ query($region: String!) {
 """
 
 
-def _percentile(values: list[float], share: float) -> float:
+def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
-async def _time(repeat: int, work: Callable[[], Awaitable[object]]) -> list[float]:
+async def time_runs(repeat: int, work: Callable[[], Awaitable[object]]) -> list[float]:
     for _ in range(10):
         await work()
     times = []
@@ -125,8 +125,8 @@ async def run(database_url: str, secret: str, repeat: int) -> None:
                 ("county overview, REST (1 + 18 requests)", overview_rest),
                 ("50 households with members, incomes, indicators, GraphQL", households_graphql),
             ):
-                times = await _time(repeat, work)
-                rows.append((name, statistics.median(times), _percentile(times, 0.99)))
+                times = await time_runs(repeat, work)
+                rows.append((name, statistics.median(times), percentile(times, 0.99)))
     print("| query | median ms | p99 ms |")
     print("|---|---|---|")
     for name, median, p99 in rows:

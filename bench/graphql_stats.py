@@ -20,8 +20,6 @@ import argparse
 import asyncio
 import json
 import statistics
-import time
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import httpx
@@ -29,6 +27,7 @@ import httpx
 from app.main import create_app
 from app.settings import Settings
 from bench.generate import BENCH_PASSWORD
+from bench.graphql_dashboard import percentile, time_runs
 
 PROVINCE = "620000000000"
 STATS = """
@@ -47,22 +46,6 @@ query($code: String!, $year: Int!) {{
   region(code: $code) {{ name children {{ code name stats(year: $year) {{ {STATS} }} }} }}
 }}
 """
-
-
-def _percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
-
-
-async def _time(repeat: int, work: Callable[[], Awaitable[object]]) -> list[float]:
-    for _ in range(10):
-        await work()
-    times = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        await work()
-        times.append((time.perf_counter() - started) * 1000)
-    return times
 
 
 async def run(database_url: str, secret: str, repeat: int, county: str) -> None:
@@ -102,8 +85,8 @@ async def run(database_url: str, secret: str, repeat: int, county: str) -> None:
                     county,
                 ),
             ):
-                times = await _time(repeat, lambda query=query, code=code: graphql(query, code))  # type: ignore[misc]
-                rows.append((name, statistics.median(times), _percentile(times, 0.99)))
+                times = await time_runs(repeat, lambda query=query, code=code: graphql(query, code))  # type: ignore[misc]
+                rows.append((name, statistics.median(times), percentile(times, 0.99)))
     stats = province["data"]["region"]["stats"]  # type: ignore[index]
     print(f"province: {stats['households']:,} households, {stats['people']:,} people")
     print("| GraphQL request | median ms | p99 ms |")

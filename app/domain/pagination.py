@@ -150,6 +150,18 @@ async def fetch_page(
     return Page(rows, encode_cursor([getattr(last, key.key) for key in keys]))
 
 
+async def rows_by_parent(
+    session: AsyncSession, statement: Select[Any], parent: str, parent_ids: Sequence[Any]
+) -> dict[Any, list[Any]]:
+    """The rows of ``statement`` grouped by their ``parent`` column, in the statement's order, with an empty
+    list for every parent id that has none (a DataLoader's batch); no statement at all for no ids."""
+    found: dict[Any, list[Any]] = {parent_id: [] for parent_id in parent_ids}
+    if found:
+        for row in await session.execute(statement):
+            found[getattr(row, parent)].append(row)
+    return found
+
+
 async def fetch_rows_per_parent(
     session: AsyncSession,
     statement: Select[Any],

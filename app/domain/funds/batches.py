@@ -16,7 +16,7 @@ from app.db.models import FundAccount, FundAccountSource, FundEntry, FundTransfe
 from app.db.models.funds import SOURCES
 from app.domain.access import require
 from app.domain.funds import queries
-from app.domain.pagination import Page, PageRequest, fetch_rows_per_parent
+from app.domain.pagination import Page, PageRequest, fetch_rows_per_parent, rows_by_parent
 from app.domain.principal import Permission, Principal
 from app.domain.scope import restrict
 
@@ -44,17 +44,15 @@ async def accounts_by(
     account is missing); in scope without the permission is forbidden."""
     if column not in ("id", "project_id", "household_id"):
         raise ValueError(column)
-    found: dict[uuid.UUID, list[Row[Any]]] = {key: [] for key in keys}
     if not keys:
-        return found
+        return {}
     key = getattr(FundAccount, column)
     statement = (
         restrict(select(*queries.ACCOUNT_COLUMNS), FundAccount, principal)
         .where(key.in_(set(keys)))
         .order_by(*queries.ACCOUNT_KEYS)
     )
-    for row in await session.execute(statement):
-        found[getattr(row, column)].append(row)
+    found = await rows_by_parent(session, statement, column, keys)
     if any(found.values()):
         require(principal, Permission.FUNDS_READ)
     return found

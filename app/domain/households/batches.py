@@ -16,7 +16,7 @@ from app.domain.access import require
 from app.domain.households.masking import HOUSEHOLD_FIELDS
 from app.domain.households.queries import SORT_KEYS, HouseholdFilter, household_filters
 from app.domain.households.rules import INDICATORS
-from app.domain.pagination import Page, PageRequest, fetch_rows
+from app.domain.pagination import Page, PageRequest, fetch_rows, rows_by_parent
 from app.domain.principal import Permission, Principal
 from app.domain.scope import scoped
 
@@ -59,7 +59,6 @@ async def members_by_household(
 ) -> dict[uuid.UUID, list[Row[Any]]]:
     """Each household's members, head first then by birth date (as the single read orders them)."""
     require(principal, Permission.HOUSEHOLDS_READ)
-    found: dict[uuid.UUID, list[Row[Any]]] = {household_id: [] for household_id in household_ids}
     statement = (
         scoped(Member, principal)
         .with_only_columns(*Member.__table__.c)
@@ -68,27 +67,20 @@ async def members_by_household(
     )
     if not include_left:
         statement = statement.where(Member.is_active)
-    if household_ids:
-        for row in await session.execute(statement):
-            found[row.household_id].append(row)
-    return found
+    return await rows_by_parent(session, statement, "household_id", household_ids)
 
 
 async def incomes_by_household(
     session: AsyncSession, principal: Principal, household_ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, list[Row[Any]]]:
     require(principal, Permission.HOUSEHOLDS_READ)
-    found: dict[uuid.UUID, list[Row[Any]]] = {household_id: [] for household_id in household_ids}
-    if household_ids:
-        statement = (
-            scoped(Income, principal)
-            .with_only_columns(*Income.__table__.c)
-            .where(Income.household_id.in_(set(household_ids)))
-            .order_by(Income.household_id, Income.year)
-        )
-        for row in await session.execute(statement):
-            found[row.household_id].append(row)
-    return found
+    statement = (
+        scoped(Income, principal)
+        .with_only_columns(*Income.__table__.c)
+        .where(Income.household_id.in_(set(household_ids)))
+        .order_by(Income.household_id, Income.year)
+    )
+    return await rows_by_parent(session, statement, "household_id", household_ids)
 
 
 async def indicators_by_household(
@@ -96,15 +88,12 @@ async def indicators_by_household(
 ) -> dict[uuid.UUID, list[Row[Any]]]:
     """Each household's indicators (两不愁三保障 and water) in the registry's order of indicators."""
     require(principal, Permission.HOUSEHOLDS_READ)
-    found: dict[uuid.UUID, list[Row[Any]]] = {household_id: [] for household_id in household_ids}
-    if household_ids:
-        statement = (
-            scoped(Indicator, principal)
-            .with_only_columns(*Indicator.__table__.c)
-            .where(Indicator.household_id.in_(set(household_ids)))
-        )
-        for row in await session.execute(statement):
-            found[row.household_id].append(row)
+    statement = (
+        scoped(Indicator, principal)
+        .with_only_columns(*Indicator.__table__.c)
+        .where(Indicator.household_id.in_(set(household_ids)))
+    )
+    found = await rows_by_parent(session, statement, "household_id", household_ids)
     order = {name: n for n, name in enumerate(INDICATORS)}
     for rows in found.values():
         rows.sort(key=lambda row: order.get(row.indicator, len(order)))
@@ -116,17 +105,13 @@ async def events_by_household(
 ) -> dict[uuid.UUID, list[Row[Any]]]:
     """Each household's lifecycle steps (动态管理记录) in time order."""
     require(principal, Permission.HOUSEHOLDS_READ)
-    found: dict[uuid.UUID, list[Row[Any]]] = {household_id: [] for household_id in household_ids}
-    if household_ids:
-        statement = (
-            scoped(HouseholdEvent, principal)
-            .with_only_columns(*HouseholdEvent.__table__.c)
-            .where(HouseholdEvent.household_id.in_(set(household_ids)))
-            .order_by(HouseholdEvent.household_id, HouseholdEvent.at, HouseholdEvent.id)
-        )
-        for row in await session.execute(statement):
-            found[row.household_id].append(row)
-    return found
+    statement = (
+        scoped(HouseholdEvent, principal)
+        .with_only_columns(*HouseholdEvent.__table__.c)
+        .where(HouseholdEvent.household_id.in_(set(household_ids)))
+        .order_by(HouseholdEvent.household_id, HouseholdEvent.at, HouseholdEvent.id)
+    )
+    return await rows_by_parent(session, statement, "household_id", household_ids)
 
 
 async def publicities_by_id(
@@ -149,14 +134,10 @@ async def objections_by_publicity(
 ) -> dict[uuid.UUID, list[Row[Any]]]:
     """The objections (异议) raised in each publicity, in the order they were raised."""
     require(principal, Permission.HOUSEHOLDS_READ)
-    found: dict[uuid.UUID, list[Row[Any]]] = {publicity_id: [] for publicity_id in publicity_ids}
-    if publicity_ids:
-        statement = (
-            scoped(Objection, principal)
-            .with_only_columns(*Objection.__table__.c)
-            .where(Objection.publicity_id.in_(set(publicity_ids)))
-            .order_by(Objection.raised_on, Objection.created_at)
-        )
-        for row in await session.execute(statement):
-            found[row.publicity_id].append(row)
-    return found
+    statement = (
+        scoped(Objection, principal)
+        .with_only_columns(*Objection.__table__.c)
+        .where(Objection.publicity_id.in_(set(publicity_ids)))
+        .order_by(Objection.raised_on, Objection.created_at)
+    )
+    return await rows_by_parent(session, statement, "publicity_id", publicity_ids)

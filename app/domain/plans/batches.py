@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import AssistancePlan, PlanMeasure, Visit
 from app.domain.access import require
-from app.domain.pagination import Page, PageRequest
+from app.domain.pagination import Page, PageRequest, rows_by_parent
 from app.domain.plans import visits
 from app.domain.principal import Permission, Principal
 from app.domain.scope import scoped
@@ -53,17 +53,13 @@ async def plans_by_household(
 ) -> dict[uuid.UUID, list[Row[Any]]]:
     """Each household's plans by year (as ``GET /households/{id}/plans``)."""
     require(principal, Permission.HOUSEHOLDS_READ)
-    found: dict[uuid.UUID, list[Row[Any]]] = {household_id: [] for household_id in household_ids}
-    if household_ids:
-        statement = (
-            scoped(AssistancePlan, principal)
-            .with_only_columns(*PLAN_COLUMNS)
-            .where(AssistancePlan.household_id.in_(set(household_ids)))
-            .order_by(AssistancePlan.household_id, AssistancePlan.year)
-        )
-        for row in await session.execute(statement):
-            found[row.household_id].append(row)
-    return found
+    statement = (
+        scoped(AssistancePlan, principal)
+        .with_only_columns(*PLAN_COLUMNS)
+        .where(AssistancePlan.household_id.in_(set(household_ids)))
+        .order_by(AssistancePlan.household_id, AssistancePlan.year)
+    )
+    return await rows_by_parent(session, statement, "household_id", household_ids)
 
 
 async def measures_by_id(
@@ -83,17 +79,13 @@ async def measures_by_plan(
 ) -> dict[uuid.UUID, list[Row[Any]]]:
     """Each plan's measures in the order they were added (as ``GET /plans/{id}/measures``)."""
     require(principal, Permission.HOUSEHOLDS_READ)
-    found: dict[uuid.UUID, list[Row[Any]]] = {plan_id: [] for plan_id in plan_ids}
-    if plan_ids:
-        statement = (
-            scoped(PlanMeasure, principal)
-            .with_only_columns(*MEASURE_COLUMNS)
-            .where(PlanMeasure.plan_id.in_(set(plan_ids)))
-            .order_by(PlanMeasure.plan_id, PlanMeasure.created_at, PlanMeasure.id)
-        )
-        for row in await session.execute(statement):
-            found[row.plan_id].append(row)
-    return found
+    statement = (
+        scoped(PlanMeasure, principal)
+        .with_only_columns(*MEASURE_COLUMNS)
+        .where(PlanMeasure.plan_id.in_(set(plan_ids)))
+        .order_by(PlanMeasure.plan_id, PlanMeasure.created_at, PlanMeasure.id)
+    )
+    return await rows_by_parent(session, statement, "plan_id", plan_ids)
 
 
 # Visits -------------------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import Assignment, Cadre, WorkUnit
 from app.domain.access import require
-from app.domain.pagination import Page, PageRequest, fetch_rows
+from app.domain.pagination import Page, PageRequest, fetch_rows, rows_by_parent
 from app.domain.principal import Permission, Principal
 from app.domain.responsibility.assignments import AssignmentFilter, assignment_list
 from app.domain.responsibility.directory import (
@@ -173,15 +173,12 @@ async def assignments_by(
     require(principal, Permission.HOUSEHOLDS_READ)
     if column not in ("cadre_id", "unit_id", "household_id"):
         raise ValueError(column)
-    found: dict[uuid.UUID, list[Row[Any]]] = {key: [] for key in ids}
     if not ids:
-        return found
+        return {}
     key = getattr(Assignment, column)
     statement = (
         assignment_list(principal, AssignmentFilter(active=active))
         .where(key.in_(set(ids)))
         .order_by(key, Assignment.starts_on, Assignment.id)
     )
-    for row in await session.execute(statement):
-        found[getattr(row, column)].append(row)
-    return found
+    return await rows_by_parent(session, statement, column, ids)
